@@ -1,0 +1,85 @@
+"""Readers: every input format turned into Events. ``read_inputs`` is the one entry point.
+
+Per file, the first bytes decide between the whole-file formats (JUnit XML, PostgreSQL csvlog)
+and the line-dispatched stream (everything else, sniffed per line: see stream.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from triage.inputs import sniff
+from triage.inputs.source import Counts, expand_paths, head_bytes, iter_lines, open_binary
+from triage.model import Event, InputStats
+
+
+@dataclass
+class ReadResult:
+    """Filled while ``events`` is consumed: one InputStats per input once it has been read."""
+
+    stats: list[InputStats] = field(default_factory=list)
+
+
+def read_inputs(
+    paths: list[str],
+    result: ReadResult,
+    progress: Callable[[str, int], None] | None = None,
+) -> Iterator[Event]:
+    """Yield the Events of every input in order; append each input's stats to ``result``."""
+    for path in expand_paths(paths):
+        counts = Counts()
+        display = "<stdin>" if path == "-" else path
+        error = None
+        try:
+            stream = open_binary(path)
+        except Exception as exc:  # unreadable file inside a directory: counted, not fatal
+            result.stats.append(InputStats(display, (), 0, 0, 0, (), f"{display}: {exc}"))
+            continue
+        try:
+            kind = sniff.file_kind(head_bytes(stream), path)
+            if kind == "binary":
+                counts.skipped["binary-file"] += 1
+            else:
+                reader = _whole_file_reader(kind)
+                events = reader(display, stream, counts) if reader else _stream(display, stream, counts)
+                for ev in events:
+                    counts.events += 1
+                    yield ev
+                    if progress and counts.events % 4096 == 0:
+                        progress(display, counts.bytes)
+        except (OSError, EOFError) as exc:  # truncated .gz, I/O error: keep what was read
+            error = f"{display}: {exc}"
+            counts.skipped["read-error"] += 1
+        finally:
+            if path != "-":
+                stream.close()
+        result.stats.append(
+            InputStats(
+                path=display,
+                formats=tuple(counts.formats),
+                lines=counts.lines,
+                events=counts.events,
+                bytes=counts.bytes,
+                skipped=tuple(sorted(counts.skipped.items())),
+                error=error,
+            )
+        )
+
+
+def _stream(path: str, stream: object, counts: Counts) -> Iterator[Event]:
+    from triage.inputs.stream import read_stream
+
+    return read_stream(path, iter_lines(stream, counts), counts)  # type: ignore[arg-type]
+
+
+def _whole_file_reader(kind: str) -> Callable[..., Iterator[Event]] | None:
+    if kind == "junit":
+        from triage.inputs import junit
+
+        return junit.read_junit
+    if kind == "pg-csv":
+        from triage.inputs import pgserver
+
+        return pgserver.read_csvlog
+    return None

@@ -1,0 +1,35 @@
+"""Deciding, from a file's first bytes, whether it is a whole-file format or a line stream."""
+
+from __future__ import annotations
+
+import re
+
+# csvlog rows start with a timestamp then a quoted or empty user name: 2026-11-21 00:36:15.866 UTC,"postgres",
+CSVLOG = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}[+-]?\d*,(?:\"[^\"]*\"|)?,")
+XML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(testsuites|testsuite)\b", re.S)
+
+
+def file_kind(head: bytes, path: str = "") -> str:
+    """'junit', 'pg-csv', 'binary' or 'stream'."""
+    if head.startswith(b"\x1f\x8b"):
+        return "stream"  # still compressed: the caller opened it without gunzip; read as stream
+    body = head.lstrip(b"\xef\xbb\xbf")
+    if XML_START.match(body):
+        return "junit"
+    if CSVLOG.match(body):
+        return "pg-csv"
+    if _looks_binary(head):
+        return "binary"
+    return "stream"
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text
+    sample = head[:8192]
+    if sample.count(b"\x00") > len(sample) // 10:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 27 or 27 < b < 32)
+    return controls > len(sample) // 5

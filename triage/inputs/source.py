@@ -1,0 +1,198 @@
+"""Opening inputs (files, directories, .gz, stdin) and cutting them into numbered text lines.
+
+Rules from formats.md §0: split on "\\n" only, strip one "\\r", strip a UTF-8 BOM, detect UTF-16,
+decode with replacement (counted), strip ANSI colour, cap line length (counted), never read a
+whole file into memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import io
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from triage.errors import InputError
+
+CHUNK = 8 << 20
+MAX_LINE = 1 << 20  # longer lines are cut to this and counted as "line-too-long"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Transport prefixes (formats.md §0.4): GitHub Actions raw-log timestamps, docker compose "svc-1  | ".
+GH_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z ")
+COMPOSE = re.compile(r"^[\w.-]+(?:-\d+)?\s+\| ")
+
+
+@dataclass
+class Counts:
+    """Mutable tally for one input while it is read; frozen into InputStats at the end."""
+
+    lines: int = 0
+    bytes: int = 0
+    events: int = 0
+    formats: list[str] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def saw_format(self, fmt: str) -> None:
+        if fmt not in self.formats:
+            self.formats.append(fmt)
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files as given; directories walked (sorted, hidden entries skipped); "-" is stdin."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+        elif os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+                found.extend(os.path.join(root, f) for f in files if not f.startswith("."))
+            out.extend(sorted(found))
+        elif os.path.exists(p):
+            if not os.access(p, os.R_OK):
+                raise InputError(f"{p}: permission denied")
+            out.append(p)
+        else:
+            raise InputError(f"{p}: no such file or directory")
+    return out
+
+
+def open_binary(path: str) -> BinaryIO:
+    """Open a path (or stdin for "-") as a binary stream, transparently gunzipping."""
+    try:
+        raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from exc
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    head = buffered.peek(2)[:2]
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
+    return buffered
+
+
+def head_bytes(stream: BinaryIO, n: int = 65536) -> bytes:
+    """Look at the start of a stream without consuming it (works for peekable streams)."""
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        data: bytes = peek(n)
+        return data[:n]
+    return b""
+
+
+def _decoder_for(head: bytes) -> tuple[str, int]:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8", 3
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", 0
+    return "utf-8", 0
+
+
+def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
+    """Yield (1-based line number, text) for every line; bad bytes are replaced and counted."""
+    first = stream.read(CHUNK)
+    encoding, skip = _decoder_for(first[:4])
+    if encoding == "utf-16":
+        yield from _iter_utf16(first, stream, counts)
+        return
+    buf = first[skip:]
+    lineno = 0
+    dropping = False  # inside an over-long line whose head was already emitted
+    while True:
+        start = 0
+        while True:
+            nl = buf.find(b"\n", start)
+            if nl < 0:
+                break
+            raw = buf[start:nl]
+            start = nl + 1
+            if dropping:
+                dropping = False
+                continue
+            lineno += 1
+            yield lineno, _decode(raw, counts)
+        rest = buf[start:]
+        if len(rest) > MAX_LINE and not dropping:
+            lineno += 1
+            counts.skipped["line-too-long"] += 1
+            yield lineno, _decode(rest[:MAX_LINE], counts)
+            dropping = True
+            rest = b""
+        elif dropping:
+            rest = b""
+        more = stream.read(CHUNK)
+        counts.bytes += len(buf) - len(rest)
+        if not more:
+            if rest and not dropping:
+                lineno += 1
+                counts.bytes += len(rest)
+                yield lineno, _decode(rest, counts)
+            break
+        buf = rest + more
+    counts.lines = lineno
+
+
+def _iter_utf16(first: bytes, stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
+    counts.saw_format("utf-16")
+    text = io.TextIOWrapper(io.BufferedReader(_Prefixed(first, stream)), encoding="utf-16", errors="replace", newline="")  # type: ignore[arg-type]
+    lineno = 0
+    pending = ""
+    for chunk in iter(lambda: text.read(1 << 20), ""):
+        parts = (pending + chunk).split("\n")
+        pending = parts.pop()
+        for part in parts:
+            lineno += 1
+            yield lineno, _clean(part[:MAX_LINE])
+    if pending:
+        lineno += 1
+        yield lineno, _clean(pending[:MAX_LINE])
+    counts.lines = lineno
+
+
+class _Prefixed(io.RawIOBase):
+    """A raw stream that first returns already-read bytes, then the rest of another stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        if self._head:
+            n = min(len(b), len(self._head))
+            b[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+def _decode(raw: bytes, counts: Counts) -> str:
+    if b"\x00" in raw:
+        counts.skipped["binary"] += 1
+        raw = raw.replace(b"\x00", b"")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        counts.skipped["invalid-utf8"] += 1
+        text = raw.decode("utf-8", errors="replace")
+    return _clean(text)
+
+
+def _clean(text: str) -> str:
+    if text.endswith("\r"):
+        text = text[:-1]
+    if "\x1b" in text:
+        text = ANSI.sub("", text)
+    if text[:1].isdigit() and GH_STAMP.match(text):
+        text = text[GH_STAMP.match(text).end() :]  # type: ignore[union-attr]
+    return text
