@@ -118,6 +118,7 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
             lineno += 1
             yield lineno, _decode(raw, counts)
         rest = buf[start:]
+        counts.lines = lineno
         if len(rest) > MAX_LINE and not dropping:
             lineno += 1
             counts.skipped["line-too-long"] += 1

@@ -1,0 +1,1 @@
+"""Built-in failure patterns (TOML), shipped as package data."""

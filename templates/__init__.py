@@ -1,0 +1,1 @@
+"""Report templates (Jinja2), shipped as package data."""

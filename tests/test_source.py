@@ -1,0 +1,80 @@
+"""Reading raw inputs: line splitting, encodings, compression and bad bytes never lose the rest."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from triage.errors import InputError
+from triage.inputs import ReadResult, read_inputs, source
+from triage.inputs.source import Counts, iter_lines
+
+
+def lines_of(data: bytes) -> list[tuple[int, str]]:
+    import io
+
+    return list(iter_lines(io.BufferedReader(io.BytesIO(data)), Counts()))  # type: ignore[arg-type]
+
+
+def test_splits_on_newline_only_and_keeps_u2028_inside_a_record() -> None:
+    data = '{"msg":"a\u2028b\u0085c"}\r\nnext\n'.encode()
+    assert lines_of(data) == [(1, '{"msg":"a\u2028b\u0085c"}'), (2, "next")]
+
+
+def test_strips_bom_ansi_and_github_timestamps() -> None:
+    data = b"\xef\xbb\xbffirst\n\x1b[31mred\x1b[0m\n2024-05-01T12:00:00.1234567Z stamped\n"
+    assert [t for _, t in lines_of(data)] == ["first", "red", "stamped"]
+
+
+def test_reads_utf16_with_bom() -> None:
+    data = "line one\nline two\n".encode("utf-16")
+    assert [t for _, t in lines_of(data)] == ["line one", "line two"]
+
+
+def test_invalid_utf8_is_counted_and_replaced() -> None:
+    import io
+
+    counts = Counts()
+    got = list(iter_lines(io.BufferedReader(io.BytesIO(b"ok\nbad \xff\xfe here\nafter\n")), counts))  # type: ignore[arg-type]
+    assert [t for _, t in got] == ["ok", "bad \ufffd\ufffd here", "after"]
+    assert counts.skipped["invalid-utf8"] == 1
+
+
+def test_overlong_line_is_cut_counted_and_the_rest_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    monkeypatch.setattr(source, "MAX_LINE", 1000)
+    monkeypatch.setattr(source, "CHUNK", 256)
+    counts = Counts()
+    data = b"before\n" + b"x" * 5000 + b"\nafter\n"
+    got = list(iter_lines(io.BufferedReader(io.BytesIO(data)), counts))  # type: ignore[arg-type]
+    assert [no for no, _ in got] == [1, 2, 3]
+    assert got[1][1] == "x" * 1000 and got[2] == (3, "after")
+    assert counts.skipped["line-too-long"] == 1
+
+
+def test_missing_path_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nope.log: no such file"):
+        list(read_inputs([str(tmp_path / "nope.log")], ReadResult()))
+
+
+def test_gzip_and_binary_files_in_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "a.log.gz").write_bytes(gzip.compress(b"plain text line\n"))
+    (tmp_path / "b.bin").write_bytes(bytes(range(256)) * 64)
+    result = ReadResult()
+    list(read_inputs([str(tmp_path)], result))
+    by_name = {Path(s.path).name: s for s in result.stats}
+    assert by_name["a.log.gz"].lines == 1
+    assert dict(by_name["b.bin"].skipped) == {"binary-file": 1}
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    blob = gzip.compress(b"".join(b"line %d\n" % i for i in range(5000)))
+    (tmp_path / "cut.log.gz").write_bytes(blob[: len(blob) // 2])
+    result = ReadResult()
+    list(read_inputs([str(tmp_path / "cut.log.gz")], result))
+    stats = result.stats[0]
+    assert stats.error and "cut.log.gz" in stats.error
+    assert dict(stats.skipped)["read-error"] == 1

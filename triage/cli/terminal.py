@@ -1,0 +1,68 @@
+"""The terminal view (rich): roots first, what each explains, where the evidence is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+
+
+def print_report(data: dict[str, Any], output: str | None = None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            _print(Console(file=fh, width=100, no_color=True), data)
+    else:
+        _print(Console(), data)
+
+
+def _print(con: Console, data: dict[str, Any]) -> None:
+    s = data["summary"]
+    failures = {f["id"]: f for f in data["failures"]}
+    head = (f"[bold]{s['findings']}[/] root cause(s), {s['explained']}/{s['failures']} failure(s) explained"
+            + (f", {s['cascades']} cascade(s)" if s["cascades"] else "")
+            + (f", {s['recovered']} recovered warning(s)" if s["recovered"] else ""))
+    con.print(head)
+    claim = data.get("claim")
+    if claim:
+        colour = {"supported": "green", "contradicted": "red"}.get(claim["verdict"], "yellow")
+        con.print(f"claim [bold {colour}]{claim['verdict']}[/]: {escape(claim['reason'])}")
+    for f in data["findings"]:
+        body = Table.grid(padding=(0, 1))
+        body.add_column(style="dim")
+        body.add_column()
+        body.add_row("sqlstate", escape(f"{f['sqlstate'] or '-'} {f['condition'] or ''}"))
+        for key in ("constraint", "table", "referenced_table", "trigger"):
+            if f.get(key):
+                body.add_row(key.replace("_", " "), escape(str(f[key])))
+        if f["key"]:
+            body.add_row("key", escape(", ".join(f"{k}={v}" for k, v in f["key"].items())))
+        body.add_row("message", escape(f["message"].splitlines()[0] if f["message"] else ""))
+        body.add_row("seen", escape(f"{f['occurrences']}x, first {f['first']['path']}:{f['first']['line']}"))
+        explained = [failures[i] for i in f["explains"] if i in failures]
+        for fail in explained[:8]:
+            body.add_row("explains", escape(f"{fail['id']} {fail['test'] or fail['kind']}: {_one(fail['message'])}"))
+        if len(explained) > 8:
+            body.add_row("", f"… and {len(explained) - 8} more")
+        for fix in f["fixes"][:2]:
+            body.add_row("fix", escape(fix))
+        if f.get("known_issue"):
+            body.add_row("known issue", escape(str(f["known_issue"])))
+        title = f"{f['id']} [bold]{escape(f['title'])}[/] ({f['confidence']} confidence)"
+        con.print(Panel(body, title=title, title_align="left", border_style="red" if f["explains"] else "yellow"))
+    unexplained = [failures[i] for i in data["unexplained"]]
+    if unexplained:
+        con.print("[bold]Unexplained failures[/] (no database cause found)")
+        for fail in unexplained[:20]:
+            con.print(f"  {fail['id']} {escape(fail['test'] or fail['kind'])} "
+                      f"[dim]{escape(fail['location']['path'])}:{fail['location']['line']}[/] {escape(_one(fail['message']))}")
+    for i in data["inputs"]:
+        skipped = ", ".join(f"{k} {v}" for k, v in i["skipped"].items())
+        con.print(f"[dim]{escape(i['path'])}: {', '.join(i['formats']) or 'no known format'}, "
+                  f"{i['lines']} lines, {i['events']} events{'; skipped ' + skipped if skipped else ''}[/]")
+
+
+def _one(text: str | None) -> str:
+    return (text or "").strip().splitlines()[0][:120] if (text or "").strip() else ""

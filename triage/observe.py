@@ -1,0 +1,109 @@
+"""Turning the event stream into the few Observations correlation needs, and Failures from them.
+
+Most input lines are noise; an Event is kept only when it holds a database error, is a failure a
+person would see (failed test, error log, HTTP 5xx, traceback), or is a warning / retry notice that
+the claim check and the recovered-noise rule need. Memory therefore grows with errors, not input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from triage.inputs import testid
+from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
+from triage.pgerror import extract
+
+RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
+SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
+WARN = LEVEL_RANK["warn"]
+ERROR = LEVEL_RANK["error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    seq: int
+    event: Event
+    errors: tuple[DbError, ...]  # outermost first, innermost last
+    wrapper: str | None
+    http_status: int | None
+
+    @property
+    def rank(self) -> int:
+        return LEVEL_RANK.get(self.event.level or "", -1)
+
+
+def observe(events: Iterable[Event]) -> list[Observation]:
+    """Keep the events that matter for correlation, with their extracted database errors."""
+    kept: list[Observation] = []
+    for seq, ev in enumerate(events):
+        if ev.kind == "test" and ev.outcome not in ("failed", "error"):
+            continue
+        if ev.kind == "exit":
+            continue
+        x = extract(ev)
+        rank = LEVEL_RANK.get(ev.level or "", -1)
+        interesting = (
+            x.errors
+            or ev.kind in ("test", "error")
+            or rank >= WARN
+            or (x.http_status or 0) >= 500
+            or x.wrapper is not None
+            or (ev.text and RETRY.search(ev.text) is not None)
+        )
+        if interesting:
+            kept.append(Observation(seq, ev, x.errors, x.wrapper, x.http_status))
+    return kept
+
+
+def is_failure(ob: Observation) -> bool:
+    """Design §3: a failed test, an error record without a DbError of its own, a wrapper, an HTTP 5xx."""
+    ev = ob.event
+    if ev.kind == "test":
+        return ev.outcome in ("failed", "error")
+    if (ob.http_status or 0) >= 500:
+        return True
+    if ob.wrapper is not None:
+        return ob.rank >= ERROR or ev.kind == "error" or ob.rank < 0
+    if ob.errors:
+        return False
+    if ev.kind == "error":
+        return True
+    return ob.rank >= ERROR
+
+
+def failure_kind(ob: Observation) -> str:
+    if ob.event.kind == "test":
+        return "test"
+    if (ob.http_status or 0) >= 500:
+        return "http"
+    return "log"
+
+
+def failure_key(ob: Observation) -> tuple[str, ...]:
+    """The same failing test read from terminal text, JUnit and reportlog is one Failure."""
+    ev = ob.event
+    if ev.kind == "test" and ev.test:
+        phase = "call" if ev.phase in (None, "call") else ev.phase
+        return ("test", testid.key(ev.test), phase)
+    return ("event", ev.path, str(ev.line))
+
+
+def make_failure(fid: str, ob: Observation) -> Failure:
+    ev = ob.event
+    message = ev.text or (ob.wrapper or "")
+    if ob.wrapper and ev.kind != "test" and ob.wrapper not in message:
+        message = f"{message} ({ob.wrapper})" if message else ob.wrapper
+    return Failure(
+        id=fid,
+        kind=failure_kind(ob),
+        message=message.strip()[:2000],
+        location=Location(ev.path, ev.line),
+        test=ev.test,
+        phase=ev.phase,
+        time=ev.time,
+        level=ev.level,
+        wrapper=ob.wrapper or (ev.chain[0].exc if ev.chain else None),
+        ids=ev.ids,
+    )

@@ -1,0 +1,149 @@
+"""report_data(): the one flat dict that JSON, templates and the terminal view all render.
+
+Its keys are the design.md §6 contract (schema "triage/report@1"): add keys freely, never rename.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage import sqlstate
+from triage.model import DbError, Failure, Finding, InputStats
+from triage.pipeline import Report
+
+SCHEMA = "triage/report@1"
+
+
+def describe(err: DbError) -> str:
+    """The failing constraint in words, with the captured names."""
+    key = ", ".join(f"{c}={v}" for c, v in err.key)
+    code = err.sqlstate or ""
+    table = err.table or "?"
+    if code == "23503":
+        if err.message.startswith("update or delete"):
+            parent = err.referenced_table or "the parent table"
+            return f"a row of {parent} was deleted or changed while {table} still references it ({err.constraint}{'; ' + key if key else ''})"
+        cols = ", ".join(c for c, _ in err.key) or "the key"
+        return f"{table}.{cols} must reference an existing {err.referenced_table or 'parent'} row; {key or 'the key'} was not there ({err.constraint})"
+    if code == "23505":
+        return f"{key or 'a key'} already exists in {table} ({err.constraint})"
+    if code == "23502":
+        return f"{table}.{err.column or '?'} may not be null"
+    if code == "23514":
+        return f"a row of {table} broke check constraint {err.constraint}"
+    if code == "42P10":
+        return "ON CONFLICT names columns that no unique or exclusion constraint covers"
+    if code == "25P02":
+        return "a statement ran in a transaction already aborted by an earlier error"
+    cond = (err.condition or code or "database error").replace("_", " ")
+    where = f" on {err.table}" if err.table else ""
+    return f"{cond}{where}: {err.message.splitlines()[0] if err.message else ''}".strip()
+
+
+def report_data(report: Report) -> dict[str, Any]:
+    corr = report.correlation
+    failures = [_failure(f, corr.roots.get(f.id), corr.scopes.get(f.id)) for f in corr.failures]
+    return {
+        "schema": SCHEMA,
+        "inputs": [_input(s) for s in report.inputs],
+        "summary": {
+            "findings": len(corr.findings),
+            "failures": len(corr.failures),
+            "explained": len(corr.failures) - len(corr.unexplained),
+            "unexplained": len(corr.unexplained),
+            "cascades": corr.cascades,
+            "recovered": len(corr.recovered),
+        },
+        "findings": [_finding(f, report) for f in corr.findings],
+        "failures": failures,
+        "unexplained": list(corr.unexplained),
+        "recovered": [
+            {"path": r.path, "line": r.line, "text": r.text,
+             "resolved_by": {"path": r.resolved_by[0], "line": r.resolved_by[1], "text": r.resolved_by[2]} if r.resolved_by else None}
+            for r in corr.recovered
+        ],
+        "claim": _claim(report),
+    }
+
+
+def _input(s: InputStats) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": s.path, "formats": list(s.formats), "lines": s.lines,
+                           "events": s.events, "bytes": s.bytes, "skipped": dict(s.skipped)}
+    if s.error:
+        out["error"] = s.error
+    return out
+
+
+def _finding(f: Finding, report: Report) -> dict[str, Any]:
+    e = f.root
+    match = report.matches.get(f.id)
+    pattern = match.pattern if match else None
+    last = f.occurrences[-1]
+    title = pattern.title if pattern and not getattr(match, "generic", False) else None
+    return {
+        "id": f.id,
+        "fingerprint": f.fingerprint,
+        "engine": e.engine,
+        "sqlstate": e.sqlstate,
+        "condition": e.condition,
+        "class": e.sqlclass,
+        "class_meaning": sqlstate.class_meaning(e.sqlstate) if e.sqlstate else None,
+        "pattern": pattern.id if pattern else None,
+        "title": title or describe(e),
+        "description": describe(e),
+        "schema": e.schema,
+        "table": e.table,
+        "column": e.column,
+        "constraint": e.constraint,
+        "referenced_table": e.referenced_table,
+        "key": dict(e.key),
+        "trigger": e.trigger,
+        "driver": e.driver,
+        "drivers": sorted({o.driver for o in f.occurrences if o.driver}),
+        "message": e.message,
+        "detail": e.detail,
+        "hint": e.hint,
+        "context": e.context,
+        "statement": e.statement,
+        "severity": e.severity,
+        "occurrences": len(f.occurrences),
+        "first": {"path": e.location.path, "line": e.location.line, "time": e.time},
+        "last": {"path": last.location.path, "line": last.location.line, "time": last.time},
+        "explains": list(f.explains),
+        "confidence": f.confidence,
+        "known_issue": getattr(pattern, "known_issue", None) if pattern else None,
+        "owner": getattr(pattern, "owner", None) if pattern else None,
+        "verdict": getattr(pattern, "verdict", None) if pattern else None,
+        "fixes": list(match.fixes) if match else [],
+        "causes": [c.text for c in pattern.causes] if pattern else [],
+        "docs": list(pattern.docs) if pattern else [],
+        "did_you_mean": report.near_misses.get(f.id, []),
+        "evidence": [{"path": v.path, "line": v.line, "text": v.text, "role": v.role} for v in f.evidence],
+    }
+
+
+def _failure(f: Failure, root: str | None, scope: str | None) -> dict[str, Any]:
+    return {
+        "id": f.id,
+        "kind": f.kind,
+        "test": f.test,
+        "phase": f.phase,
+        "message": f.message,
+        "location": {"path": f.location.path, "line": f.location.line},
+        "time": f.time,
+        "root": root,
+        "scope": scope,
+    }
+
+
+def _claim(report: Report) -> dict[str, Any] | None:
+    c = report.claim
+    if c is None:
+        return None
+    return {
+        "text": c.text,
+        "verdict": c.verdict,
+        "reason": c.reason,
+        "roots": list(c.roots),
+        "evidence": [{"path": e.path, "line": e.line, "text": e.text, "role": e.role} for e in c.evidence],
+    }
