@@ -170,7 +170,7 @@ class StderrParser:
         data = group.data
         location = data.pop("location", None)
         if location:
-            _split_location(location, data)
+            split_location(location, data)
         return _make_event(self.path, group.line, "pg-stderr", group.level, data, group.end)
 
 
@@ -218,7 +218,7 @@ def _prefix_data(prefix: str, pid_m: re.Match[str] | None, m: re.Match[str]) -> 
     return data
 
 
-def _split_location(location: str, data: dict[str, Any]) -> None:
+def split_location(location: str, data: dict[str, Any]) -> None:
     """``LOCATION:  _bt_check_unique, nbtinsert.c:664`` -> jsonlog func_name/file_name/file_line_num."""
     func, _, where = location.partition(", ")
     file_name, _, num = where.rpartition(":")
@@ -320,7 +320,7 @@ def _csv_data(row: list[str]) -> dict[str, Any]:
         if key in INT_KEYS and value.lstrip("-").isdigit():
             data[key] = int(value)
         elif key == "location":
-            _split_location(value, data)
+            split_location(value, data)
         elif key == "remote_host" and value.rpartition(":")[2].isdigit() and value != "[local]":
             host, _, port = value.rpartition(":")
             data["remote_host"], data["remote_port"] = host, int(port)
