@@ -1,0 +1,165 @@
+"""Prisma, PostgREST and GoTrue errors: codes that are not SQLSTATEs (formats.md 3.13-3.15).
+
+PostgREST's own ``PGRSTnnn`` codes and Prisma codes without a PostgreSQL equivalent get
+``sqlstate=None`` and a condition of their own: ``<lower-case code>_<slug>`` for PostgREST
+(``pgrst116_singular_response``; unknown codes take the slug of their group digit) and
+``record_not_found`` / ``prisma_<code>_<slug>`` for Prisma. The catalog keys on these.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.pgerror.templates import Fields
+from triage.sqlstate import is_sqlstate
+
+# Prisma code -> SQLSTATE of the PostgreSQL failure it stands for (None: not a server error).
+PRISMA_SQLSTATE: dict[str, str | None] = {
+    "P2002": "23505",
+    "P2003": "23503",
+    "P2011": "23502",
+    "P2000": "22001",
+    "P2004": "23514",
+    "P2020": "22003",
+    "P2021": "42P01",
+    "P2022": "42703",
+    "P2023": "22P02",
+    "P2034": "40001",
+    "P2037": "53300",
+    "P1000": "28P01",
+    "P1001": "08006",
+    "P1002": "08006",
+    "P1003": "3D000",
+    "P1017": "08006",
+}
+PRISMA_CONDITION = {
+    "P2025": "record_not_found",
+    "P2024": "prisma_p2024_pool_timeout",
+    "P2028": "prisma_p2028_transaction_api_error",
+    "P1008": "prisma_p1008_operation_timeout",
+}
+PGRST_CONDITION = {
+    "PGRST000": "connection_failed",
+    "PGRST001": "connection_internal",
+    "PGRST002": "schema_cache_build",
+    "PGRST003": "pool_timeout",
+    "PGRST100": "query_parse_error",
+    "PGRST102": "invalid_body",
+    "PGRST103": "invalid_range",
+    "PGRST106": "schema_not_exposed",
+    "PGRST116": "singular_response",
+    "PGRST200": "relationship_not_found",
+    "PGRST201": "ambiguous_embedding",
+    "PGRST202": "function_not_found",
+    "PGRST203": "ambiguous_function",
+    "PGRST204": "column_not_found",
+    "PGRST205": "table_not_found",
+    "PGRST300": "jwt_secret_missing",
+    "PGRST301": "invalid_jwt",
+    "PGRST302": "anonymous_disabled",
+}
+PGRST_GROUP = {
+    "0": "connection",
+    "1": "api_request",
+    "2": "schema_cache",
+    "3": "jwt",
+    "X": "internal",
+}
+GOTRUE_MESSAGES = (
+    "Database error saving new user",
+    "Database error creating user",
+    "Database error granting user",
+    "Database error finding user",
+    "Database error updating user",
+    "Database error querying schema",
+    "Database error checking email",
+)
+PRISMA_CODE_RE = re.compile(r"^P\d{4}$")
+_P2010_RE = re.compile(
+    r"Raw query failed\. Code: `(?P<code>[0-9A-Z]{5})`\. Message: `(?P<msg>.*?)`", re.S
+)
+_BACKTICK_RE = re.compile(r"`([^`]+)`")
+
+
+def gotrue_message(text: str) -> str | None:
+    for msg in GOTRUE_MESSAGES:
+        if msg in text:
+            return msg
+    return None
+
+
+def pgrst_condition(code: str) -> str:
+    slug = PGRST_CONDITION.get(code) or PGRST_GROUP.get(code[5:6], "error")
+    return f"{code.lower()}_{slug}"
+
+
+def postgrest_fields(node: dict[str, Any]) -> Fields | None:
+    """A PostgREST / supabase-js error body ``{code, details, hint, message}``."""
+    code = node.get("code")
+    if not isinstance(code, str):
+        return None
+    out: Fields = {"driver": "postgrest", "message": _str(node.get("message"))}
+    for key, ours in (("details", "detail"), ("detail", "detail"), ("hint", "hint")):
+        if isinstance(node.get(key), str):
+            out.setdefault(ours, node[key])
+    if code.startswith("PGRST"):
+        out["condition"] = pgrst_condition(code)
+        out["sqlstate"] = None
+        return out
+    if is_sqlstate(code):
+        out["sqlstate_field"] = code
+        return out
+    return None
+
+
+def prisma_fields(node: dict[str, Any], message: str) -> Fields:
+    code = str(node.get("code"))
+    meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
+    first_line = message.strip().rsplit("\n", 1)[-1].strip() if message else code
+    out: Fields = {"driver": "prisma", "message": first_line, "prisma_code": code}
+    sqlstate = PRISMA_SQLSTATE.get(code)
+    raw = _P2010_RE.search(message) if code == "P2010" else None
+    if raw:
+        sqlstate = raw.group("code")
+        out["message"] = raw.group("msg")
+    adapter = meta.get("driverAdapterError") if meta else None
+    cause = adapter.get("cause") if isinstance(adapter, dict) else None
+    if isinstance(cause, dict):
+        original = cause.get("originalCode") or cause.get("code")
+        if is_sqlstate(original):
+            sqlstate = original
+        if isinstance(cause.get("originalMessage"), str):
+            out["message"] = cause["originalMessage"]
+        constraint = cause.get("constraint")
+        if isinstance(constraint, dict) and isinstance(constraint.get("index"), str):
+            out["constraint"] = constraint["index"]
+    if sqlstate and is_sqlstate(sqlstate):
+        out["sqlstate_field"] = sqlstate
+    else:
+        out["sqlstate"] = None
+        out["condition"] = PRISMA_CONDITION.get(code, f"prisma_{code.lower()}")
+    target = meta.get("target") if meta else None
+    if isinstance(target, list) and target:
+        out["column"] = ", ".join(str(t) for t in target)
+    elif isinstance(target, str):
+        out["constraint"] = target
+    field_name = meta.get("field_name") if meta else None
+    if isinstance(field_name, str):
+        out.setdefault("constraint", field_name.removesuffix(" (index)"))
+    if meta and isinstance(meta.get("modelName"), str):
+        out["table"] = meta["modelName"]
+    if "constraint:" in message and "constraint" not in out:
+        tick = _BACKTICK_RE.search(message[message.find("constraint:") :])
+        if tick:
+            out["constraint"] = tick.group(1)
+    if "fields: (" in message and "column" not in out:
+        start = message.find("fields: (")
+        cols = _BACKTICK_RE.findall(message[start : message.find(")", start)])
+        if cols:
+            out["column"] = ", ".join(cols)
+    return out
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
