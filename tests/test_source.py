@@ -42,7 +42,9 @@ def test_invalid_utf8_is_counted_and_replaced() -> None:
     assert counts.skipped["invalid-utf8"] == 1
 
 
-def test_overlong_line_is_cut_counted_and_the_rest_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_overlong_line_is_cut_counted_and_the_rest_still_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import io
 
     monkeypatch.setattr(source, "MAX_LINE", 1000)

@@ -16,9 +16,7 @@ from rapidfuzz import fuzz
 from triage.correlate import Correlation
 
 STOP = frozenset(
-    "a an the is are was were be been being it its this that of on in at to for from by with and or "
-    "not no completely totally always keeps keep still all any every fail fails failing failed failure "
-    "broken error errors issue problem when while because after before".split()
+    ["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "of", "on", "in", "at", "to", "for", "from", "by", "with", "and", "or", "not", "no", "completely", "totally", "always", "keeps", "keep", "still", "all", "any", "every", "fail", "fails", "failing", "failed", "failure", "broken", "error", "errors", "issue", "problem", "when", "while", "because", "after", "before"]
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 THRESHOLD = 0.5
@@ -53,7 +51,15 @@ def score(words: list[str], text: str) -> float:
     hits = 0
     for word in words:
         for t in targets:
-            if t == word or (len(word) >= 4 and len(t) >= 4 and (t.startswith(word[:5]) or word.startswith(t[:5]))) or fuzz.ratio(word, t) >= 85:
+            if (
+                t == word
+                or (
+                    len(word) >= 4
+                    and len(t) >= 4
+                    and (t.startswith(word[:5]) or word.startswith(t[:5]))
+                )
+                or fuzz.ratio(word, t) >= 85
+            ):
                 hits += 1
                 break
     return hits / len(words)
@@ -63,7 +69,11 @@ def check_claim(claim: str, corr: Correlation) -> ClaimResult:
     words = keywords(claim)
     supports: list[ClaimEvidence] = []
     contradicts: list[ClaimEvidence] = []
-    named_tables = {w for w in words if any(w in (e.root.table or "", e.root.referenced_table or "") for e in corr.findings)}
+    named_tables = {
+        w
+        for w in words
+        if any(w in (e.root.table or "", e.root.referenced_table or "") for e in corr.findings)
+    }
 
     matched_roots: list[str] = []
     for f in corr.failures:
@@ -73,16 +83,24 @@ def check_claim(claim: str, corr: Correlation) -> ClaimResult:
         root = corr.roots.get(f.id)
         finding = next((x for x in corr.findings if x.id == root), None)
         if finding and named_tables and (finding.root.table or "").lower() not in named_tables:
-            contradicts.append(ClaimEvidence(f.location.path, f.location.line, _one(f.message), "contradicts"))
+            contradicts.append(
+                ClaimEvidence(f.location.path, f.location.line, _one(f.message), "contradicts")
+            )
         else:
-            supports.append(ClaimEvidence(f.location.path, f.location.line, _one(f.message), "supports"))
+            supports.append(
+                ClaimEvidence(f.location.path, f.location.line, _one(f.message), "supports")
+            )
         if root:
             matched_roots.append(root)
     for r in corr.recovered:
         if score(words, r.text) >= THRESHOLD:
             contradicts.append(ClaimEvidence(r.path, r.line, _one(r.text), "contradicts"))
             if r.resolved_by:
-                contradicts.append(ClaimEvidence(r.resolved_by[0], r.resolved_by[1], _one(r.resolved_by[2]), "contradicts"))
+                contradicts.append(
+                    ClaimEvidence(
+                        r.resolved_by[0], r.resolved_by[1], _one(r.resolved_by[2]), "contradicts"
+                    )
+                )
 
     actual = tuple(dict.fromkeys(matched_roots)) or tuple(f.id for f in corr.findings[:1])
     if supports:

@@ -30,8 +30,14 @@ from triage.observe import (
 )
 from triage.pgerror import is_cascade
 
-SCOPE_CONFIDENCE = {"chain": "high", "test": "high", "id": "high", "pid": "medium",
-                    "previous": "medium", "window": "low"}
+SCOPE_CONFIDENCE = {
+    "chain": "high",
+    "test": "high",
+    "id": "high",
+    "pid": "medium",
+    "previous": "medium",
+    "window": "low",
+}
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
 
 
@@ -106,7 +112,9 @@ def correlate(observations: list[Observation], window: float = 5.0) -> Correlati
 
     findings = _findings(observations, groups, roots, scopes, recovered_seqs)
     by_fp = {f.fingerprint: f.id for f in findings}
-    root_ids = {fid: by_fp[fingerprint(err)] for fid, err in roots.items() if fingerprint(err) in by_fp}
+    root_ids = {
+        fid: by_fp[fingerprint(err)] for fid, err in roots.items() if fingerprint(err) in by_fp
+    }
     failures = tuple(g.failure for g in groups)
     unexplained = tuple(f.id for f in failures if f.id not in root_ids)
     return Correlation(findings, failures, root_ids, scopes, unexplained, recovered, cascade_count)
@@ -200,8 +208,11 @@ def _elect(group: _FailureGroup, index: _Index, window: float) -> tuple[DbError,
     # 5. a cascade's root: the previous real error read from the same input (same xdist worker)
     if any(ob.errors for ob in group.obs):
         worker = ev.id_value("worker")
-        before = [o for o in index.by_path.get(ev.path, [])
-                  if o.seq < first.seq and o.event.id_value("worker") == worker]
+        before = [
+            o
+            for o in index.by_path.get(ev.path, [])
+            if o.seq < first.seq and o.event.id_value("worker") == worker
+        ]
         hit = _first_real(list(reversed(before)), mine)
         if hit:
             return hit, "previous"
@@ -317,7 +328,9 @@ def _sev_rank(err: DbError) -> int:
     return {"PANIC": 3, "FATAL": 2, "ERROR": 1}.get((err.severity or "ERROR").upper(), 1)
 
 
-def _evidence(root: DbError, groups: list[_FailureGroup], roots: dict[str, DbError]) -> tuple[Evidence, ...]:
+def _evidence(
+    root: DbError, groups: list[_FailureGroup], roots: dict[str, DbError]
+) -> tuple[Evidence, ...]:
     """symptom -> wrappers -> root, for the first failures the finding explains."""
     out: list[Evidence] = []
     for g in groups:
@@ -325,11 +338,20 @@ def _evidence(root: DbError, groups: list[_FailureGroup], roots: dict[str, DbErr
         out.append(Evidence(f.location.path, f.location.line, _first_line(f.message), "symptom"))
         ob = g.obs[0]
         for link in ob.event.chain[1:-1] if len(ob.event.chain) > 2 else ():
-            out.append(Evidence(ob.event.path, link.line, _first_line(f"{link.exc}: {link.message}" if link.exc else link.message), "wrapper"))
+            out.append(
+                Evidence(
+                    ob.event.path,
+                    link.line,
+                    _first_line(f"{link.exc}: {link.message}" if link.exc else link.message),
+                    "wrapper",
+                )
+            )
         err = roots[f.id]
         out.append(Evidence(err.location.path, err.location.line, _first_line(err.message), "root"))
     if not out:
-        out.append(Evidence(root.location.path, root.location.line, _first_line(root.message), "root"))
+        out.append(
+            Evidence(root.location.path, root.location.line, _first_line(root.message), "root")
+        )
     return tuple(out)
 
 

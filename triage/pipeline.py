@@ -17,7 +17,9 @@ from triage.observe import observe
 class Options:
     reported: str | None = None
     pattern_dirs: tuple[str, ...] = ()
-    window: float = 5.0  # seconds before a failure searched for its root when nothing tighter links them
+    window: float = (
+        5.0  # seconds before a failure searched for its root when nothing tighter links them
+    )
     cwd: str | None = None
 
 

@@ -58,8 +58,18 @@ def report_data(report: Report) -> dict[str, Any]:
         "failures": failures,
         "unexplained": list(corr.unexplained),
         "recovered": [
-            {"path": r.path, "line": r.line, "text": r.text,
-             "resolved_by": {"path": r.resolved_by[0], "line": r.resolved_by[1], "text": r.resolved_by[2]} if r.resolved_by else None}
+            {
+                "path": r.path,
+                "line": r.line,
+                "text": r.text,
+                "resolved_by": {
+                    "path": r.resolved_by[0],
+                    "line": r.resolved_by[1],
+                    "text": r.resolved_by[2],
+                }
+                if r.resolved_by
+                else None,
+            }
             for r in corr.recovered
         ],
         "claim": _claim(report),
@@ -67,8 +77,14 @@ def report_data(report: Report) -> dict[str, Any]:
 
 
 def _input(s: InputStats) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": s.path, "formats": list(s.formats), "lines": s.lines,
-                           "events": s.events, "bytes": s.bytes, "skipped": dict(s.skipped)}
+    out: dict[str, Any] = {
+        "path": s.path,
+        "formats": list(s.formats),
+        "lines": s.lines,
+        "events": s.events,
+        "bytes": s.bytes,
+        "skipped": dict(s.skipped),
+    }
     if s.error:
         out["error"] = s.error
     return out
@@ -118,7 +134,9 @@ def _finding(f: Finding, report: Report) -> dict[str, Any]:
         "causes": [c.text for c in pattern.causes] if pattern else [],
         "docs": list(pattern.docs) if pattern else [],
         "did_you_mean": report.near_misses.get(f.id, []),
-        "evidence": [{"path": v.path, "line": v.line, "text": v.text, "role": v.role} for v in f.evidence],
+        "evidence": [
+            {"path": v.path, "line": v.line, "text": v.text, "role": v.role} for v in f.evidence
+        ],
     }
 
 
@@ -145,5 +163,7 @@ def _claim(report: Report) -> dict[str, Any] | None:
         "verdict": c.verdict,
         "reason": c.reason,
         "roots": list(c.roots),
-        "evidence": [{"path": e.path, "line": e.line, "text": e.text, "role": e.role} for e in c.evidence],
+        "evidence": [
+            {"path": e.path, "line": e.line, "text": e.text, "role": e.role} for e in c.evidence
+        ],
     }

@@ -11,35 +11,82 @@ from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
 from triage.cli.progress import progress_reporter
 from triage.errors import TriageError
 
-FORMATS = ["terminal", "json", "md"]
+FORMATS = ["terminal", "json", "md", "github"]
 
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=str)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: terminal on a TTY, markdown otherwise).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE.")
-@click.option("--reported", help="What the ticket says failed; the report checks it against the evidence.")
-@click.option("--reported-file", type=click.Path(exists=True, dir_okay=False), help="Read the claim from a file.")
-@click.option("--patterns", "pattern_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Extra pattern directory (repeatable); .triage/patterns/ is found automatically.")
-@click.option("--window", type=float, default=5.0, show_default=True,
-              help="Seconds before a failure searched for its root when no id links them.")
-@click.option("--fail-on", type=click.Choice(["none", "findings"]), default="none", show_default=True,
-              help="Exit 1 when there is at least one finding (for CI gating).")
-@click.option("--templates", "template_dir", type=click.Path(exists=True, file_okay=False),
-              help="Directory of templates overriding the built-in ones.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: terminal on a TTY, markdown otherwise).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the report to FILE.",
+)
+@click.option(
+    "--reported", help="What the ticket says failed; the report checks it against the evidence."
+)
+@click.option(
+    "--reported-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Read the claim from a file.",
+)
+@click.option(
+    "--patterns",
+    "pattern_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Extra pattern directory (repeatable); .triage/patterns/ is found automatically.",
+)
+@click.option(
+    "--window",
+    type=float,
+    default=5.0,
+    show_default=True,
+    help="Seconds before a failure searched for its root when no id links them.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["none", "findings"]),
+    default="none",
+    show_default=True,
+    help="Exit 1 when there is at least one finding (for CI gating).",
+)
+@click.option(
+    "--templates",
+    "template_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Directory of templates overriding the built-in ones.",
+)
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
-def analyze(paths: tuple[str, ...], fmt: str | None, output: str | None, reported: str | None,
-            reported_file: str | None, pattern_dirs: tuple[str, ...], window: float, fail_on: str,
-            template_dir: str | None, no_progress: bool) -> None:
+def analyze(
+    paths: tuple[str, ...],
+    fmt: str | None,
+    output: str | None,
+    reported: str | None,
+    reported_file: str | None,
+    pattern_dirs: tuple[str, ...],
+    window: float,
+    fail_on: str,
+    template_dir: str | None,
+    no_progress: bool,
+) -> None:
     """Analyze logs: PATHS are files, directories or - for stdin (the default when piped)."""
-    from triage.pipeline import Options, analyze as run_analysis
+    from triage.pipeline import Options
+    from triage.pipeline import analyze as run_analysis
     from triage.report import report_data
 
     if not paths:
         if sys.stdin.isatty():
-            raise click.UsageError("give at least one path, or pipe logs in: pytest 2>&1 | triage analyze -")
+            raise click.UsageError(
+                "give at least one path, or pipe logs in: pytest 2>&1 | triage analyze -"
+            )
         paths = ("-",)
     if reported_file:
         with open(reported_file, encoding="utf-8", errors="replace") as fh:
@@ -47,13 +94,22 @@ def analyze(paths: tuple[str, ...], fmt: str | None, output: str | None, reporte
     fmt = fmt or ("terminal" if output is None and sys.stdout.isatty() else "md")
     try:
         with progress_reporter(enabled=not no_progress and sys.stderr.isatty()) as progress:
-            report = run_analysis(list(paths), Options(reported=reported, pattern_dirs=pattern_dirs,
-                                                      window=window, cwd=os.getcwd()), progress)
+            report = run_analysis(
+                list(paths),
+                Options(
+                    reported=reported, pattern_dirs=pattern_dirs, window=window, cwd=os.getcwd()
+                ),
+                progress,
+            )
         data = report_data(report)
         if fmt == "terminal":
             from triage.cli.terminal import print_report
 
             print_report(data, output)
+        elif fmt == "github":
+            from triage.github import render_github
+
+            _write(render_github(data), output)
         else:
             from triage.render import render
 

@@ -8,7 +8,9 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def progress_reporter(enabled: bool, delay: float = 0.5) -> Iterator[Callable[[str, int], None] | None]:
+def progress_reporter(
+    enabled: bool, delay: float = 0.5
+) -> Iterator[Callable[[str, int], None] | None]:
     if not enabled:
         yield None
         return
@@ -23,8 +25,12 @@ def progress_reporter(enabled: bool, delay: float = 0.5) -> Iterator[Callable[[s
         if bar is None:
             if time.monotonic() - started < delay:
                 return
-            bar = Progress(TextColumn("reading {task.description}"), BarColumn(), TransferSpeedColumn(),
-                           transient=True)
+            bar = Progress(
+                TextColumn("reading {task.description}"),
+                BarColumn(),
+                TransferSpeedColumn(),
+                transient=True,
+            )
             bar.start()
             task = bar.add_task(path, total=None)
         assert task is not None

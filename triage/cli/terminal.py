@@ -21,9 +21,11 @@ def print_report(data: dict[str, Any], output: str | None = None) -> None:
 def _print(con: Console, data: dict[str, Any]) -> None:
     s = data["summary"]
     failures = {f["id"]: f for f in data["failures"]}
-    head = (f"[bold]{s['findings']}[/] root cause(s), {s['explained']}/{s['failures']} failure(s) explained"
-            + (f", {s['cascades']} cascade(s)" if s["cascades"] else "")
-            + (f", {s['recovered']} recovered warning(s)" if s["recovered"] else ""))
+    head = (
+        f"[bold]{s['findings']}[/] root cause(s), {s['explained']}/{s['failures']} failure(s) explained"
+        + (f", {s['cascades']} cascade(s)" if s["cascades"] else "")
+        + (f", {s['recovered']} recovered warning(s)" if s["recovered"] else "")
+    )
     con.print(head)
     claim = data.get("claim")
     if claim:
@@ -40,10 +42,15 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         if f["key"]:
             body.add_row("key", escape(", ".join(f"{k}={v}" for k, v in f["key"].items())))
         body.add_row("message", escape(f["message"].splitlines()[0] if f["message"] else ""))
-        body.add_row("seen", escape(f"{f['occurrences']}x, first {f['first']['path']}:{f['first']['line']}"))
+        body.add_row(
+            "seen", escape(f"{f['occurrences']}x, first {f['first']['path']}:{f['first']['line']}")
+        )
         explained = [failures[i] for i in f["explains"] if i in failures]
         for fail in explained[:8]:
-            body.add_row("explains", escape(f"{fail['id']} {fail['test'] or fail['kind']}: {_one(fail['message'])}"))
+            body.add_row(
+                "explains",
+                escape(f"{fail['id']} {fail['test'] or fail['kind']}: {_one(fail['message'])}"),
+            )
         if len(explained) > 8:
             body.add_row("", f"… and {len(explained) - 8} more")
         for fix in f["fixes"][:2]:
@@ -51,17 +58,28 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         if f.get("known_issue"):
             body.add_row("known issue", escape(str(f["known_issue"])))
         title = f"{f['id']} [bold]{escape(f['title'])}[/] ({f['confidence']} confidence)"
-        con.print(Panel(body, title=title, title_align="left", border_style="red" if f["explains"] else "yellow"))
+        con.print(
+            Panel(
+                body,
+                title=title,
+                title_align="left",
+                border_style="red" if f["explains"] else "yellow",
+            )
+        )
     unexplained = [failures[i] for i in data["unexplained"]]
     if unexplained:
         con.print("[bold]Unexplained failures[/] (no database cause found)")
         for fail in unexplained[:20]:
-            con.print(f"  {fail['id']} {escape(fail['test'] or fail['kind'])} "
-                      f"[dim]{escape(fail['location']['path'])}:{fail['location']['line']}[/] {escape(_one(fail['message']))}")
+            con.print(
+                f"  {fail['id']} {escape(fail['test'] or fail['kind'])} "
+                f"[dim]{escape(fail['location']['path'])}:{fail['location']['line']}[/] {escape(_one(fail['message']))}"
+            )
     for i in data["inputs"]:
         skipped = ", ".join(f"{k} {v}" for k, v in i["skipped"].items())
-        con.print(f"[dim]{escape(i['path'])}: {', '.join(i['formats']) or 'no known format'}, "
-                  f"{i['lines']} lines, {i['events']} events{'; skipped ' + skipped if skipped else ''}[/]")
+        con.print(
+            f"[dim]{escape(i['path'])}: {', '.join(i['formats']) or 'no known format'}, "
+            f"{i['lines']} lines, {i['events']} events{'; skipped ' + skipped if skipped else ''}[/]"
+        )
 
 
 def _one(text: str | None) -> str:

@@ -6,10 +6,11 @@ and the line-dispatched stream (everything else, sniffed per line: see stream.py
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from triage.inputs import sniff
+from triage.inputs import fastscan, sniff
 from triage.inputs.source import Counts, expand_paths, head_bytes, iter_lines, open_binary
 from triage.model import Event, InputStats
 
@@ -42,7 +43,14 @@ def read_inputs(
                 counts.skipped["binary-file"] += 1
             else:
                 reader = _whole_file_reader(kind)
-                events = reader(display, stream, counts) if reader else _stream(display, stream, counts)
+                if reader:
+                    events = reader(display, stream, counts)
+                elif not isinstance(stream, gzip.GzipFile) and fastscan.eligible(
+                    path, head_bytes(stream)
+                ):
+                    events = _fast(path, display, counts)
+                else:
+                    events = _stream(display, stream, counts)
                 for ev in events:
                     counts.events += 1
                     yield ev
@@ -65,6 +73,12 @@ def read_inputs(
                 error=error,
             )
         )
+
+
+def _fast(path: str, display: str, counts: Counts) -> Iterator[Event]:
+    from triage.inputs.stream import read_stream
+
+    return read_stream(display, fastscan.iter_candidate_lines(path, counts), counts)
 
 
 def _stream(path: str, stream: object, counts: Counts) -> Iterator[Event]:

@@ -10,17 +10,20 @@ from typing import Any
 
 from triage.model import Event
 
-# A pino line at trace/debug/info with none of these needles cannot hold an error: skip decoding.
-QUIET_LEVELS = ('"level":30,', '"level":20,', '"level":10,', '"level":"info"', '"level":"debug"')
-NEEDLES = ("rror", "rr\"", "ail", "xception", "violat", "SQLSTATE", '"code"', "etry", "ttempt",
-           '"statusCode":5', '"status":5', "atal", "denied", "timeout", "refused")
+# A level-first pino record at info/debug/trace (pino's default key order) that mentions none of
+# the needles cannot hold an error: it is skipped without decoding. fastscan.py applies the very
+# same rule to whole blocks, so both paths keep the same lines. Each needle costs one pass over
+# big files, so the list is short: "rror" (error, Error, DatabaseError, PostgresError) and
+# "ttempt" (retry notices and the success lines that resolve them).
+QUIET_PREFIXES = (b'{"level":30,', b'{"level":20,', b'{"level":10,')
+FAST_NEEDLES = (b"rror", b"ttempt")
+_QUIET = tuple(p.decode() for p in QUIET_PREFIXES)
+_NEEDLES = tuple(n.decode() for n in FAST_NEEDLES)
 
 
 def worth_decoding(line: str) -> bool:
-    """False only for a quiet pino record that mentions nothing error-like."""
-    if not any(q in line for q in QUIET_LEVELS):
-        return True
-    return any(n in line for n in NEEDLES)
+    """False only for a quiet level-first pino record that mentions nothing error-like."""
+    return not line.startswith(_QUIET) or any(n in line for n in _NEEDLES)
 
 
 def cheap_format(line: str) -> str:

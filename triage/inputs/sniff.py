@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 
 # csvlog rows start with a timestamp then a quoted or empty user name: 2026-11-21 00:36:15.866 UTC,"postgres",
-CSVLOG = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}[+-]?\d*,(?:\"[^\"]*\"|)?,")
-XML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(testsuites|testsuite)\b", re.S)
+CSVLOG = re.compile(
+    rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}[+-]?\d*,(?:\"[^\"]*\"|)?,"
+)
+XML_START = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(testsuites|testsuite)\b", re.S
+)
 
 
 def file_kind(head: bytes, path: str = "") -> str:
@@ -29,7 +33,7 @@ def _looks_binary(head: bytes) -> bool:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # UTF-16 text
     sample = head[:8192]
-    if sample.count(b"\x00") > len(sample) // 10:
+    if b"\x00" in sample:  # text logs never hold NUL; UTF-16 files start with a BOM (above)
         return True
     controls = sum(1 for b in sample if b < 9 or 13 < b < 27 or 27 < b < 32)
-    return controls > len(sample) // 5
+    return controls > len(sample) // 10

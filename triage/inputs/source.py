@@ -16,7 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from triage.errors import InputError
 
@@ -50,7 +50,7 @@ def expand_paths(paths: list[str]) -> list[str]:
         if p == "-":
             out.append(p)
         elif os.path.isdir(p):
-            found = []
+            found: list[str] = []
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
                 found.extend(os.path.join(root, f) for f in files if not f.startswith("."))
@@ -70,7 +70,7 @@ def open_binary(path: str) -> BinaryIO:
         raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
     head = buffered.peek(2)[:2]
     if head == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]
@@ -141,7 +141,12 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
 
 def _iter_utf16(first: bytes, stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
     counts.saw_format("utf-16")
-    text = io.TextIOWrapper(io.BufferedReader(_Prefixed(first, stream)), encoding="utf-16", errors="replace", newline="")  # type: ignore[arg-type]
+    text = io.TextIOWrapper(
+        io.BufferedReader(cast(io.RawIOBase, _Prefixed(first, stream))),
+        encoding="utf-16",
+        errors="replace",
+        newline="",
+    )
     lineno = 0
     pending = ""
     for chunk in iter(lambda: text.read(1 << 20), ""):

@@ -33,7 +33,9 @@ class LineParser(Protocol):
 
 ParserFactory = Callable[[str], LineParser]
 
-MAX_JOIN_LINES = 64  # a JSON head fragment (16 KiB docker split) is joined with at most this many lines
+MAX_JOIN_LINES = (
+    64  # a JSON head fragment (16 KiB docker split) is joined with at most this many lines
+)
 MAX_JOIN_CHARS = 1 << 20
 
 
@@ -85,7 +87,11 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
                     counts.saw_format(ev.fmt)
                     yield ev
                 continue
-            if len(pending) < MAX_JOIN_LINES and len(joined) < MAX_JOIN_CHARS and not body.startswith("{"):
+            if (
+                len(pending) < MAX_JOIN_LINES
+                and len(joined) < MAX_JOIN_CHARS
+                and not body.startswith("{")
+            ):
                 pending.append((no, body))
                 continue
             yield from flush_pending()

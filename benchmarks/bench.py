@@ -1,0 +1,150 @@
+"""Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
+
+    python benchmarks/bench.py                 # 1 GB pino + 200 MB pytest/mixed (the targets)
+    python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
+
+The logs are built by repeating REAL captured lines from samples/ (pino info/warn lines and error
+records from node-* samples; pytest text from py-* samples), with request ids and times varied, so
+the parser sees what production logs look like: rare database errors among info lines.
+Writes benchmarks/out/*.log and prints a Markdown table (the README's table comes from it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "benchmarks" / "out"
+ERROR_EVERY = 20_000  # one database error record per this many lines
+
+
+def real_lines(pattern: str, keep: callable) -> list[bytes]:  # type: ignore[valid-type]
+    lines: list[bytes] = []
+    for path in sorted((ROOT / "samples").glob(pattern)):
+        if path.is_file() and path.stat().st_size < 5_000_000:
+            lines.extend(line for line in path.read_bytes().splitlines() if keep(line))
+    return lines
+
+
+def gen_pino(path: Path, size: int) -> None:
+    info = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":30'))
+    errors = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":50') and b'"code"' in b)
+    if not info or not errors:
+        sys.exit(
+            "benchmark needs captured pino samples under samples/node-*/ (run samples/generate first)"
+        )
+    _write(path, size, info, errors)
+
+
+def gen_mixed(path: Path, size: int) -> None:
+    text = real_lines("py-*/run.log", lambda b: True) + real_lines(
+        "node-vitest*/run.log", lambda b: True
+    )
+    noise = [b for b in text if b"rror" not in b and b"FAIL" not in b and b"E " not in b[:2]]
+    errors = real_lines("incident-*/run.log", lambda b: True)
+    if not noise or not errors:
+        sys.exit(
+            "benchmark needs captured pytest/vitest samples under samples/ (run samples/generate first)"
+        )
+    block = b"\n".join(errors[:400])
+    _write(path, size, noise, [block])
+
+
+def _write(path: Path, size: int, filler: list[bytes], rare: list[bytes]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = 0
+    n = 0
+    with open(path, "wb", buffering=1 << 22) as fh:
+        while written < size:
+            batch = []
+            for i in range(ERROR_EVERY):
+                batch.append(filler[(n + i) % len(filler)])
+            batch.append(rare[n % len(rare)])
+            n += ERROR_EVERY + 1
+            data = b"\n".join(batch) + b"\n"
+            fh.write(data)
+            written += len(data)
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and the child's peak RSS in MB."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024
+
+
+RAW_READ = (
+    "import sys\n"
+    "n=0\n"
+    "with open(sys.argv[1],'rb') as f:\n"
+    "    for chunk in iter(lambda: f.read(8<<20), b''):\n"
+    "        n += chunk.count(b'\\n')\n"
+)
+
+
+def bench(path: Path, label: str, jq_filter: str | None) -> list[str]:
+    size_mb = path.stat().st_size / 1e6
+    rows = []
+    subprocess.run(
+        ["cat", str(path)], stdout=subprocess.DEVNULL, check=False
+    )  # warm the page cache
+    triage = [
+        sys.executable,
+        "-m",
+        "triage",
+        "analyze",
+        str(path),
+        "--format",
+        "json",
+        "-o",
+        os.devnull,
+        "--no-progress",
+    ]
+    for name, cmd in (
+        ("triage analyze", triage),
+        ("raw Python chunked read", [sys.executable, "-c", RAW_READ, str(path)]),
+    ):
+        wall, rss = measure(cmd)
+        rows.append(
+            f"| {label} | {size_mb:,.0f} MB | {name} | {wall:.2f} s | {size_mb / wall:,.0f} MB/s | {rss:,.0f} MB |"
+        )
+    if jq_filter and shutil.which("jq"):
+        wall, rss = measure(["jq", "-c", jq_filter, str(path)])
+        rows.append(
+            f"| {label} | {size_mb:,.0f} MB | jq `{jq_filter}` | {wall:.2f} s | {size_mb / wall:,.0f} MB/s | {rss:,.0f} MB |"
+        )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pino-mb", type=int, default=1000)
+    ap.add_argument("--mixed-mb", type=int, default=200)
+    ap.add_argument("--no-jq", action="store_true")
+    args = ap.parse_args()
+    pino, mixed = OUT / f"pino-{args.pino_mb}mb.log", OUT / f"mixed-{args.mixed_mb}mb.log"
+    if not pino.exists():
+        gen_pino(pino, args.pino_mb * 1_000_000)
+    if not mixed.exists():
+        gen_mixed(mixed, args.mixed_mb * 1_000_000)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print("| input | size | tool | wall | throughput | peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for row in bench(pino, "pino NDJSON", None if args.no_jq else "select(.level >= 50)") + bench(
+        mixed, "pytest/mixed text", None
+    ):
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

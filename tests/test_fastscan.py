@@ -1,0 +1,67 @@
+"""The bulk pino scanner keeps exactly the lines the line-by-line reader keeps, with true numbers."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from triage.inputs import fastscan
+from triage.inputs.jsonrec import worth_decoding
+from triage.inputs.source import Counts, iter_lines
+
+
+def make_lines(seed: int, n: int) -> list[str]:
+    rnd = random.Random(seed)
+    kinds = [
+        '{"level":50,"time":1795221521484,"msg":"query failed","err":{"type":"DatabaseError","code":"23505"}}',
+        '{"level":40,"time":1795221521484,"msg":"Auth attempt 1 failed, retrying"}',
+        '{"level":30,"time":1795221521484,"msg":"Auth attempt 2 succeeded"}',
+        '{"time":1795221521484,"level":30,"msg":"keys in another order"}',
+        "npm WARN plain text between records",
+        "",
+    ]
+    out = []
+    for i in range(n):
+        r = rnd.random()
+        out.append(
+            kinds[int(r * 600) % len(kinds)]
+            if r < 0.01
+            else f'{{"level":30,"time":{i},"pid":7,"msg":"request {i} done"}}'
+        )
+    return out
+
+
+def line_path(path: Path) -> list[tuple[int, str]]:
+    with open(path, "rb") as fh:
+        lines = list(iter_lines(io.BufferedReader(fh), Counts()))  # type: ignore[arg-type]
+    return [(no, t) for no, t in lines if not t.startswith("{") or worth_decoding(t)]
+
+
+@pytest.mark.parametrize(
+    "seed,block,terminated", [(1, 4096, True), (2, 4097, False), (3, 65536, True), (4, 1000, False)]
+)
+def test_fast_path_keeps_the_same_lines_as_the_line_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, block: int, terminated: bool
+) -> None:
+    lines = make_lines(seed, 20000)
+    path = tmp_path / "app.pino.log"
+    path.write_text("\n".join(lines) + ("\n" if terminated else ""))
+    monkeypatch.setattr(fastscan, "BLOCK", block)
+    counts = Counts()
+    got = list(fastscan.iter_candidate_lines(str(path), counts, workers=2))
+    kept = [(no, t) for no, t in got if not t.startswith("{") or worth_decoding(t)]
+    assert kept == line_path(path)
+    assert counts.lines == len(lines)
+    assert counts.bytes == path.stat().st_size
+    # every line it yields is numbered as in the file
+    assert all(lines[no - 1] == text for no, text in got)
+
+
+def test_eligible_only_for_big_plain_level_first_files(tmp_path: Path) -> None:
+    small = tmp_path / "small.log"
+    small.write_text('{"level":30,"msg":"x"}\n')
+    assert not fastscan.eligible(str(small), small.read_bytes())
+    assert not fastscan.eligible("-", b'{"level":30')
