@@ -27,11 +27,12 @@ FIELD_KEYS = {
     "QUERY": "internal_query",
     "LOCATION": "location",
 }
+# Matched where the word before the first ":  " starts; everything before it is the prefix.
 LINE = re.compile(
-    r"^(?P<prefix>.{0,240}?)(?:(?<=[\s:\]])|^)"
     r"(?P<sev>ERROR|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|LOCATION|LOG|WARNING|NOTICE|INFO|DEBUG[1-5]?)"
     r":  (?:(?P<code>[0-9A-Z]{5}): )?(?P<text>.*)$"
 )
+MAX_PREFIX = 240
 # A real server prefix has a time or a [pid]; "psql:f.sql:2: ERROR:  " and bare "DETAIL:  " have neither.
 PREFIX_OK = re.compile(r"\d\d:\d\d:\d\d|\[\d+(?:-\d+)?\]")
 PID = re.compile(r"\[(\d+)(?:-\d+)?\]")
@@ -115,12 +116,12 @@ class StderrParser:
                 group.data[group.key] = group.data.get(group.key, "") + "\n" + line[1:]
                 group.end = no
             return True, []
-        m = LINE.match(line) if ":  " in line else None
-        if m is None or not PREFIX_OK.search(m.group("prefix")):
+        m, start = _severity(line)
+        if m is None or not PREFIX_OK.search(line, 0, start):
             self._last_server = False
             return False, self._release(no) if self._open else []
         self._last_server = True
-        prefix, sev = m.group("prefix"), m.group("sev")
+        prefix, sev = line[:start], m.group("sev")
         pid_m = PID.search(prefix)
         key = pid_m.group(1) if pid_m else prefix
         field = FIELD_KEYS.get(sev)
@@ -172,6 +173,17 @@ class StderrParser:
         if location:
             split_location(location, data)
         return _make_event(self.path, group.line, "pg-stderr", group.level, data, group.end)
+
+
+def _severity(line: str) -> tuple[re.Match[str] | None, int]:
+    """The severity word in front of the first ":  " (string searches first, one anchored match)."""
+    colon = line.find(":  ", 0, MAX_PREFIX + 12)
+    if colon < 1:
+        return None, 0
+    start = max(line.rfind(" ", 0, colon), line.rfind(":", 0, colon), line.rfind("]", 0, colon)) + 1
+    if start == 0 or colon - start > 9:
+        return None, 0
+    return LINE.match(line, start), start
 
 
 def _prefix_data(prefix: str, pid_m: re.Match[str] | None, m: re.Match[str]) -> dict[str, Any]:
