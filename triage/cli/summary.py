@@ -16,26 +16,70 @@ FORMATS = ["md", "html", "json"]
 
 @cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--history", default=".triage/history.sqlite", show_default=True,
-              help="History store: a SQLite file, or a postgresql:// URL shared by many CI runners.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the summary to FILE.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="Output format (default: from the -o extension, else md).")
-@click.option("--fail-on", type=click.Choice(["new", "any", "none"]), default="none", show_default=True,
-              help="Exit 1 on a new or regressed root cause (new), on any root cause (any), or never.")
-@click.option("--run-id", help="Run id for every directory (default: triage-run.json, CI variables, dir name).")
+@click.option(
+    "--history",
+    default=".triage/history.sqlite",
+    show_default=True,
+    help="History store: a SQLite file, or a postgresql:// URL shared by many CI runners.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the summary to FILE.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Output format (default: from the -o extension, else md).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["new", "any", "none"]),
+    default="none",
+    show_default=True,
+    help="Exit 1 on a new or regressed root cause (new), on any root cause (any), or never.",
+)
+@click.option(
+    "--run-id",
+    help="Run id for every directory (default: triage-run.json, CI variables, dir name).",
+)
 @click.option("--commit", help="Commit the runs tested.")
-@click.option("--branch", help="Branch the runs tested; the history compared with is this branch's.")
+@click.option(
+    "--branch", help="Branch the runs tested; the history compared with is this branch's."
+)
 @click.option("--job", help="Job name (with a single run directory).")
 @click.option("--time", "time_", help="When the runs started (ISO 8601).")
-@click.option("--group", help="Regex on each directory path; its first group (or match) is the run id, "
-                              "so shards of one run are one run.")
-@click.option("--patterns", "pattern_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Extra pattern directory (repeatable).")
+@click.option(
+    "--group",
+    help="Regex on each directory path; its first group (or match) is the run id, "
+    "so shards of one run are one run.",
+)
+@click.option(
+    "--patterns",
+    "pattern_dirs",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Extra pattern directory (repeatable).",
+)
 @click.option("--no-step-summary", is_flag=True, help="Do not append to $GITHUB_STEP_SUMMARY.")
-def summary(run_dirs: tuple[str, ...], history: str, output: str | None, fmt: str | None, fail_on: str,
-            run_id: str | None, commit: str | None, branch: str | None, job: str | None, time_: str | None,
-            group: str | None, pattern_dirs: tuple[str, ...], no_step_summary: bool) -> None:
+def summary(
+    run_dirs: tuple[str, ...],
+    history: str,
+    output: str | None,
+    fmt: str | None,
+    fail_on: str,
+    run_id: str | None,
+    commit: str | None,
+    branch: str | None,
+    job: str | None,
+    time_: str | None,
+    group: str | None,
+    pattern_dirs: tuple[str, ...],
+    no_step_summary: bool,
+) -> None:
     """Summarize RUN_DIRS (one run per directory) against the history: new, recurring, regressed,
     resolved root causes, flaky tests and the share of failures explained."""
     from triage.history import open_store
