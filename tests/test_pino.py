@@ -1,0 +1,210 @@
+"""pino NDJSON and other JSON log lines, read from a real capture (tests/fixtures/node/app.log)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from triage.inputs import ReadResult, read_inputs
+from triage.inputs.pino import event_from_record, normalise_level, normalise_time
+
+NODE = Path(__file__).parent / "fixtures" / "node"
+APP = str(NODE / "app.log")
+
+
+def read(path: str) -> tuple[dict[int, object], ReadResult]:
+    result = ReadResult()
+    events = {ev.line: ev for ev in read_inputs([path], result) if ev.fmt in ("pino", "json")}
+    return events, result
+
+
+def captured_line(no: int) -> dict:
+    return orjson.loads((NODE / "app.log").read_text(encoding="utf-8").split("\n")[no - 1])
+
+
+def test_node_postgres_unique_violation_under_err_keeps_record_and_request_id():
+    events, result = read(APP)
+    ev = events[4]
+    assert (ev.kind, ev.fmt, ev.level, ev.text) == ("log", "pino", "error", "query failed")
+    assert ev.time == "2026-11-21T01:20:44.291Z"
+    assert ev.id_value("reqId") == "req-1"
+    assert ev.id_value("logger") == "api"
+    assert ev.id_value("pid") == "20782"
+    assert ev.data["err"]["code"] == "23505"
+    assert ev.data["err"]["constraint"] == "users_email_key"
+    assert ev.data["err"]["detail"] == "Key (email)=(a@x.io) already exists."
+    assert result.stats[0].lines == 21
+
+
+def test_child_bindings_give_job_and_request_ids():
+    events, _ = read(APP)
+    assert events[5].id_value("jobId") == "job-7"
+    assert events[5].data["err"]["code"] == "23503"
+    assert events[5].data["err"]["detail"] == 'Key (org_id)=(99) is not present in table "orgs".'
+    assert events[6].text == "delete org failed"
+    assert events[6].data["err"]["detail"] == 'Key (id)=(1) is still referenced from table "users".'
+    assert events[12].id_value("reqId") == "req-2"
+    assert events[12].data["err"]["type"] == "PostgresError"
+    assert events[12].data["err"]["code"] == "42P10"
+    assert events[13].id_value("jobId") == "job-8"
+    assert events[13].id_value("logger") == "worker"
+
+
+def test_error_key_without_message_and_wrapped_causes_are_kept_unparsed():
+    events, _ = read(APP)
+    plain = events[7]  # {error: err}: plain JSON, no message, code still there
+    assert plain.text == "insert failed"
+    assert plain.data["error"]["code"] == "23502"
+    assert plain.data["error"]["column"] == "email"
+    wrapped = events[8]  # default serializer folds the cause into message and stack
+    assert wrapped.data["err"]["message"].startswith("createUser failed: duplicate key value")
+    assert "\ncaused by: error: duplicate key" in wrapped.data["err"]["stack"]
+    with_cause = events[13]  # errWithCause keeps the nested cause object
+    assert with_cause.data["err"]["cause"]["constraint"] == "users_org_id_fkey"
+
+
+def test_error_passed_alone_cascade_and_connection_refused():
+    events, _ = read(APP)
+    assert events[9].text == 'duplicate key value violates unique constraint "users_email_key"'
+    assert events[10].data["err"]["code"] == "25P02"
+    assert events[10].text == "follow-up query failed"
+    assert events[14].data["err"]["code"] == "ECONNREFUSED"
+    assert events[14].level == "error"
+
+
+def test_iso_time_custom_level_and_string_level():
+    events, _ = read(APP)
+    audit = events[15]  # customLevels {audit: 35} + stdTimeFunctions.isoTime
+    assert (audit.level, audit.time, audit.text) == (
+        "info",
+        "2026-11-21T01:20:44.353Z",
+        "audit entry",
+    )
+    assert audit.id_value("reqId") == "req-3"
+    retry = events[18]  # formatters.level -> "level":"warn"
+    assert (retry.level, retry.time) == ("warn", "2026-11-21T01:20:44.354Z")
+    assert retry.text == "Auth attempt 1 failed, retrying"
+
+
+def test_u2028_record_stays_one_event_and_later_lines_keep_their_numbers():
+    events, _ = read(APP)
+    ev = events[16]
+    assert ev.text == "line one\u2028line two"
+    assert ev.id_value("reqId") == "req-4"
+    assert 17 not in events  # the console.log line after it is not JSON
+    assert events[18].text.startswith("Auth attempt 1")
+
+
+def test_severity_key_microsecond_timestamp_and_message_key_make_a_json_event():
+    events, _ = read(APP)
+    ev = events[20]
+    assert (ev.fmt, ev.level, ev.text) == ("json", "error", "billing export failed")
+    assert ev.time == "2026-11-21T01:20:44.354Z"
+
+
+def test_duplicate_keys_keep_the_last_value():
+    ev = event_from_record(captured_line(19), "app.log", 19)
+    assert ev is not None
+    assert ev.data["reqId"] == "b"
+    assert ev.id_value("reqId") == "b"
+    assert ev.text == "dup"
+
+
+def test_quiet_info_lines_are_not_events_but_are_counted_as_pino():
+    events, result = read(APP)
+    assert 2 not in events  # "server started": info, nothing error-like
+    assert "pino" in result.stats[0].formats
+    assert "json" in result.stats[0].formats
+
+
+def test_levels_map_numbers_labels_and_other_keys():
+    assert [normalise_level(n) for n in (10, 20, 30, 40, 50, 60)] == [
+        "trace",
+        "debug",
+        "info",
+        "warn",
+        "error",
+        "fatal",
+    ]
+    assert normalise_level(35) == "info"
+    assert normalise_level(55) == "error"
+    assert normalise_level(70) == "fatal"
+    assert normalise_level(5) == "trace"
+    assert normalise_level("WARNING") == "warn"
+    assert normalise_level("50") == "error"
+    assert normalise_level(True) is None
+    assert event_from_record({"levelname": "CRITICAL", "message": "x"}, "p", 1).level == "fatal"
+    assert event_from_record({"lvl": "eror?", "msg": "x"}, "p", 1).level is None
+
+
+def test_times_from_every_epoch_unit_and_iso_forms():
+    ms = "2026-11-21T00:38:47.389Z"
+    assert normalise_time(1795221527389) == ms
+    assert normalise_time(1795221527389000) == ms
+    assert normalise_time(1795221527389000000) == ms
+    assert normalise_time(1795221527) == "2026-11-21T00:38:47.000Z"
+    assert normalise_time(1795221527.389) == ms
+    assert normalise_time("2026-11-21T00:38:47.392031150Z") == "2026-11-21T00:38:47.392Z"
+    assert normalise_time("2026-11-21T02:38:47.389+02:00") == ms
+    assert normalise_time("2026-11-21 00:38:47.389 +0000") == ms
+    assert normalise_time("yesterday") is None
+    assert normalise_time(None) is None
+
+
+def test_bodies_and_loggers_without_pino_shape():
+    # Envelope shapes from formats.md §3.14/§3.15 (PostgREST body, GoTrue logrus line).
+    body = {
+        "code": "23502",
+        "details": "Failing row contains (null).",
+        "hint": None,
+        "message": "m",
+    }
+    ev = event_from_record(body, "p", 3)
+    assert (ev.fmt, ev.text, ev.level, ev.data) == ("json", "m", None, body)
+    gotrue = {
+        "level": "error",
+        "msg": "500: Database error saving new user",
+        "time": "2026-11-21T00:38:47Z",
+        "error": "e",
+    }
+    ev = event_from_record(gotrue, "p", 4)
+    assert (ev.fmt, ev.level, ev.time) == ("json", "error", "2026-11-21T00:38:47.000Z")
+    assert ev.text == "500: Database error saving new user"
+    ev = event_from_record({"level": 50, "req": {"id": 7}, "err": {"message": "boom"}}, "p", 5)
+    assert (ev.text, ev.id_value("reqId")) == ("boom", "7")
+    assert event_from_record({}, "p", 6) is None
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+keys = st.sampled_from(
+    [
+        "level",
+        "time",
+        "msg",
+        "message",
+        "err",
+        "error",
+        "reqId",
+        "req",
+        "name",
+        "pid",
+        "severity",
+        "ts",
+        "x",
+    ]
+)
+
+
+@given(st.dictionaries(keys | st.text(max_size=8), json_values, max_size=8))
+def test_event_from_record_never_raises(obj):
+    ev = event_from_record(obj, "p", 1)
+    assert ev is None or isinstance(ev.text, str)
