@@ -175,3 +175,22 @@ def test_parser_never_raises_on_arbitrary_lines(lines):
         claimed, events = parser.feed(no, line)
         assert isinstance(claimed, bool)
     parser.close()
+
+
+def test_pino_pretty_after_a_jest_run_is_left_to_the_pretty_reader(tmp_path):
+    jest = (NODE / "jest-verbose.log").read_text(encoding="utf-8")
+    pretty = (NODE / "pretty-default.log").read_text(encoding="utf-8")
+    mixed = tmp_path / "ci.log"
+    mixed.write_text(jest + pretty, encoding="utf-8")
+    events = list(read_inputs([str(mixed)], ReadResult()))
+    offset = jest.count("\n")
+    records = [ev for ev in events if ev.fmt == "pino-pretty"]
+    assert [(ev.line - offset, ev.end_line - offset) for ev in records] == [
+        (1, 1),
+        (2, 4),
+        (5, 26),
+        (27, 40),
+        (42, 42),
+    ]
+    assert records[1].id_value("reqId") == "req-1"
+    assert len([ev for ev in events if ev.fmt == "jest-text" and ev.kind == "test"]) == 5

@@ -52,6 +52,7 @@ class JsRunnerParser:
         self.file = ""  # current vitest/jest file
         self.suites: list[tuple[int, str, bool]] = []  # (indent, name, has children)
         self.summary: tuple[str, int, list[str]] | None = None  # (fmt, line, parts)
+        self.listing = False  # jest: inside the verbose list under a FAIL/PASS header
 
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
         out: list[Event] = []
@@ -102,6 +103,7 @@ class JsRunnerParser:
             return True, []
         if s.startswith(("FAIL ", "PASS ")) and indent == 0:  # jest file header
             self.mode, self.file, self.suites = "jest", _jest_file(s[5:]), []
+            self.listing = True
             return True, []
         if s.startswith(VITEST_RULE):
             self.mode = "vitest"
@@ -119,6 +121,7 @@ class JsRunnerParser:
                 return True, [self._test("vitest-text", no, test, "passed", "")]
             return True, []
         if s.startswith("● ") and self.mode == "jest":
+            self.listing = False
             title = s[2:].strip()
             test = (
                 self.file
@@ -127,7 +130,7 @@ class JsRunnerParser:
             )
             self.block = _Block("jest-text", test, no, no, indent)
             return True, []
-        if self.mode == "jest" and s[:2] in ("✓ ", "✕ ", "○ "):
+        if self.mode == "jest" and self.listing and s[:2] in ("✓ ", "✕ ", "○ "):
             return self._jest_listed(no, s, indent)
         if s[:2] in ("▶ ", "✖ ", "✔ ") or (self.mode == "node" and s.startswith("ℹ ")):
             return self._node_spec(no, s, indent)
@@ -140,7 +143,10 @@ class JsRunnerParser:
             fmt = "vitest-text" if s.startswith("Test Files") else "jest-text"
             self.summary = (fmt, no, [s.strip()])
             return True, []
-        if self.mode == "jest" and indent >= 2 and indent % 2 == 0 and self._jest_suite_line(s):
+        listed = self.listing and indent >= 2 and indent % 2 == 0
+        self.listing = False  # any other line ends the verbose list
+        if listed and self._jest_suite_line(s):
+            self.listing = True
             self.suites = [entry for entry in self.suites if entry[0] < indent]
             self.suites.append((indent, s.strip(), True))
             return True, []
