@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from triage.pgerror import vendors
+from triage.pgerror import classes, vendors
 from triage.pgerror.detail import client_connection
 from triage.pgerror.templates import Fields
 from triage.pgerror.text import finish, parse_text
@@ -118,9 +118,11 @@ def _visit(node: Any, depth: int, inherited: str | None, found: Found) -> None:
                 found.http_status = value
                 break
     before = len(found.errors)
-    typ = _type_of(node)
-    own = _own_errors(node, depth, typ, inherited)
+    typ = _type_of(node) if depth or "stack" in node else None  # a record's `name` is the logger's
+    own, prefix = _own_errors(node, depth, typ, inherited)
     found.errors.extend(own)
+    if own and prefix and before == 0 and depth:
+        found.wrapper = f"{typ}: {prefix}" if typ else prefix  # pino folds causes: "outer: inner"
     child_driver = inherited
     if typ and (typ.startswith("Sequelize") or typ in ORM_DRIVERS or "Constraint" in typ):
         child_driver = inherited or ("sequelize" if "QueryFailed" not in typ else "typeorm")
@@ -131,7 +133,7 @@ def _visit(node: Any, depth: int, inherited: str | None, found: Found) -> None:
             or (key == "aggregateErrors" and not own and isinstance(value, list))
         ):
             _visit(value, depth + 1, child_driver, found)
-    if not own and len(found.errors) > before and before == 0:
+    if not own and len(found.errors) > before and before == 0 and (depth or "stack" in node):
         wrap = _wrapper_text(node, typ)
         if wrap:
             found.wrapper = wrap
@@ -157,19 +159,32 @@ def _wrapper_text(node: dict[str, Any], typ: str | None) -> str | None:
     msg = _message(node)
     _, prefix = parse_text(msg) if msg else ([], None)
     text = prefix if prefix is not None else msg.split("\n", 1)[0]
-    if not text or text == "Validation error":
-        return None
+    if not text or (typ and classes.classify(typ)):
+        return None  # an ORM's own error class stands for the database error, it does not wrap it
     return f"{typ}: {text}" if typ else text
 
 
 def _own_errors(
     node: dict[str, Any], depth: int, typ: str | None, inherited: str | None
-) -> list[Fields]:
-    """The errors this object itself stands for (not its children)."""
+) -> tuple[list[Fields], str | None]:
+    """The errors this object itself stands for (not its children), and a wrapper prefix."""
+    return _own(node, depth, typ, inherited), _prefix_of(node, depth)
+
+
+def _prefix_of(node: dict[str, Any], depth: int) -> str | None:
+    msg = node.get("message")
+    if not depth or not isinstance(msg, str) or ": " not in msg or len(msg) > MAX_STR:
+        return None
+    return parse_text(msg)[1]
+
+
+def _own(node: dict[str, Any], depth: int, typ: str | None, inherited: str | None) -> list[Fields]:
     code = node.get("code")
     state = node.get("state_code") or node.get("sql_state_code")
     message = _message(node)
-    if isinstance(state, str) or ("error_severity" in node and message):
+    if isinstance(state, str) or "error_severity" in node:
+        if node.get("error_severity", "ERROR") not in ("ERROR", "FATAL", "PANIC"):
+            return []  # LOG / WARNING records are not errors
         return [_pg_fields(node, state, message, typ, "server")]
     if isinstance(code, str):
         if code.startswith("PGRST") or (
@@ -190,6 +205,8 @@ def _own_errors(
         return parse_text(text)[0] if isinstance(text, str) and len(text) <= MAX_STR else []
     if not message and not isinstance(node.get("stack"), str):
         return []
+    if any(isinstance(node.get(k), dict) for k in ("parent", "original", "driverError")):
+        return []  # an ORM error (Sequelize "Validation error"): the child carries the full error
     found, _ = parse_text(message, typ) if message else ([], None)
     stack = node.get("stack")
     if isinstance(stack, str) and "\ncaused by: " in stack and len(stack) <= MAX_STR:

@@ -22,9 +22,11 @@ from triage.sqlstate import is_sqlstate
 MAX_TEXT = 256 * 1024
 MAX_LINES = 4000
 
-_MARKER_RE = re.compile(r"(?:^|\s)(?P<sev>ERROR|FATAL|PANIC):  ?(?:(?P<code>[0-9A-Z]{5}): )?")
+_MARKER_RE = re.compile(r"(?:^|(?<=\s))(?P<sev>ERROR|FATAL|PANIC):  ?(?:(?P<code>[0-9A-Z]{5}): )?")
 # A head on its own needs psql/server's two spaces, or pgx's / JDBC's company for one space.
-_HEAD_MARKER_RE = re.compile(r"(?:^|\s)(?P<sev>ERROR|FATAL|PANIC):  (?:(?P<code>[0-9A-Z]{5}): )?")
+_HEAD_MARKER_RE = re.compile(
+    r"(?:^|(?<=\s))(?P<sev>ERROR|FATAL|PANIC):  (?:(?P<code>[0-9A-Z]{5}): )?"
+)
 _PGX_RE = re.compile(r" \(SQLSTATE (?P<code>[0-9A-Z]{5})\)")
 _PSQL_RE = re.compile(r"^psql(?::[^\n]*?:\d+)?: (?:error: )?")
 _SA_CLASS_RE = re.compile(r"^\((?P<cls>[\w.]+)\) ")
@@ -75,6 +77,16 @@ CASCADE_TEXTS = (
         "django.db.transaction.TransactionManagementError",
     ),
 )
+_TOKENS = (
+    ("pq: ", "lib/pq"),
+    ("connection failed: ", None),
+    ("[cause]: ", None),
+    ("error: ", "node-pg"),
+)
+_NODE_ERROR = (
+    "error:",
+    "[cause]: error:",
+)  # pg's lower-case `error: ` opens its stack / inspect dump
 _GENERIC_NAMES = frozenset({"Error", "Exception", "error", "Uncaught", "Unhandled"})
 
 
@@ -171,12 +183,8 @@ def _read_prefix(prefix: str, fields: Fields) -> str | None:
             fields.setdefault("severity", "FATAL")
             rest = rest[: rest.rfind("connection to server")]
             continue
-        for token, driver in (
-            ("pq: ", "lib/pq"),
-            ("connection failed: ", None),
-            ("error: ", "node-pg"),
-        ):
-            if rest.endswith(token) and (token != "error: " or rest == token):
+        for token, driver in _TOKENS:
+            if rest.endswith(token) and (token != "error: " or rest.strip() in _NODE_ERROR):
                 if driver:
                     fields.setdefault("driver", driver)
                 rest = rest[: -len(token)]
@@ -252,12 +260,12 @@ def _fill(lines: list[str], fields: Fields) -> None:
                 key = _NODE_NAMES.get(prop.group(1), prop.group(1))
                 fields.setdefault("sqlstate_field" if key == "code" else key, prop.group(2))
                 current = None
-            elif line.startswith("\t") and current:
+            elif line.startswith("\t") and current and not line.startswith("\tat "):
                 fields[current] += "\n" + line[1:]
             elif (
                 current in ("context", "detail")
                 and line.strip()
-                and not line.startswith(("    at ", "[", "("))
+                and not line.startswith(("    at ", "\tat ", "[", "("))
             ):
                 fields[current] += "\n" + line
             else:
@@ -308,6 +316,8 @@ def _parse_segment(
         wrap = _read_prefix(head.prefix, fields)
         if n == 0:
             wrapper = wrap
+            if "[cause]: " in head.prefix and i > 0:  # node inspect: the outer error heads the dump
+                wrapper = lines[0].strip().removesuffix("{").strip() or None
         block = _extract_sql("\n".join(lines[i + 1 : end]), fields)
         _fill(block.split("\n"), fields)
         out.append(finish(fields))

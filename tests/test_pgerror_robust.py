@@ -1,0 +1,99 @@
+"""extract() never raises, whatever text or JSON-like data an Event carries; code tables hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage import sqlstate
+from triage.model import Event, Link
+from triage.pgerror import _extract, classes, vendors
+
+FRAGMENTS = [
+    'duplicate key value violates unique constraint "',
+    "\nDETAIL:  Key (",
+    ")=(",
+    "\ncaused by: ",
+    " Original exception was: ",
+    "(psycopg2.errors.UniqueViolation) ",
+    "[SQL: ",
+    "ERROR:  23505: ",
+    "\nCONTEXT:  PL/pgSQL function ",
+    "UNIQUE constraint failed: ",
+    "[cause]: error: ",
+    " (SQLSTATE 23505)",
+    "  code: '",
+]
+texts = st.lists(st.one_of(st.text(max_size=30), st.sampled_from(FRAGMENTS)), max_size=12).map(
+    "".join
+)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), texts)
+keys = st.one_of(
+    st.sampled_from(
+        [
+            "err",
+            "error",
+            "cause",
+            "parent",
+            "message",
+            "stack",
+            "code",
+            "detail",
+            "state_code",
+            "meta",
+            "aggregateErrors",
+            "type",
+            "statusCode",
+            "details",
+            "hint",
+            "msg",
+            "error_severity",
+            "where",
+        ]
+    ),
+    st.text(max_size=8),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=6)),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=texts,
+    data=values,
+    exc=st.one_of(
+        st.none(),
+        st.sampled_from(
+            [
+                "psycopg2.errors.UniqueViolation",
+                "sqlalchemy.exc.PendingRollbackError",
+                "sqlite3.IntegrityError",
+                "X",
+            ]
+        ),
+    ),
+)
+def test_extract_never_raises(text: str, data: Any, exc: str | None) -> None:
+    event = Event("f.log", 1, "x", "log", text, data=data, chain=(Link(exc, text, 2),))
+    result = _extract(event)
+    for err in result.errors:
+        assert err.sqlstate is None or sqlstate.is_sqlstate(err.sqlstate)
+
+
+def test_asyncpg_special_names_resolve() -> None:
+    for name, code in classes.ASYNCPG_SPECIAL.items():
+        info = classes.classify(f"asyncpg.exceptions.{name}")
+        assert info is not None and info.sqlstate == code
+
+
+def test_prisma_map_only_names_real_sqlstates() -> None:
+    assert all(
+        code is None or sqlstate.is_sqlstate(code) for code in vendors.PRISMA_SQLSTATE.values()
+    )
+    assert vendors.pgrst_condition("PGRST116") == "pgrst116_singular_response"
+    assert vendors.pgrst_condition("PGRST299") == "pgrst299_schema_cache"
