@@ -281,12 +281,26 @@ class Catalog:
             if not values.get(key):
                 values[key] = value
         fixes = tuple(fill(f.text, values) for f in p.fixes)
+        if "{" in p.explanation or "{" in p.summary:
+            p = replace(
+                p,
+                explanation=fill(p.explanation, values, prose=True),
+                summary=fill(p.summary, values, prose=True),
+            )
         return Match(p, fixes, captured, generic, score)
 
 
-def fill(template: str, values: dict[str, str | None]) -> str:
-    """Replace {name} placeholders; a name with no value stays readable as <name>."""
-    return PLACEHOLDER.sub(lambda m: values.get(m.group(1)) or f"<{m.group(1)}>", template)
+def fill(template: str, values: dict[str, str | None], prose: bool = False) -> str:
+    """Replace {name} placeholders; a name with no value stays readable: <name> in a fix (code),
+    "the name" in prose (explanations)."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if values.get(name):
+            return str(values[name])
+        return f"the {name.replace('_', ' ')}" if prose else f"<{name}>"
+
+    return PLACEHOLDER.sub(one, template)
 
 
 def generic_pattern(err: DbError) -> Pattern | None:
