@@ -77,6 +77,8 @@ CASCADE_TEXTS = (
         "django.db.transaction.TransactionManagementError",
     ),
 )
+_MARKER_STARTS = tuple(m for m, _ in _FIELD_MARKERS)
+_SKIP_LINES = ("    at ", "\tat ", "  File ", "      at ", "    ^")
 _TOKENS = (
     ("pq: ", "lib/pq"),
     ("connection failed: ", None),
@@ -301,8 +303,8 @@ def _parse_segment(
     lines = seg.split("\n")[:MAX_LINES]
     heads: list[tuple[int, Head]] = []
     for i, line in enumerate(lines):
-        if i and line.startswith(tuple(m for m, _ in _FIELD_MARKERS)):
-            continue
+        if i and (line.startswith(_SKIP_LINES) or line.startswith(_MARKER_STARTS)):
+            continue  # stack frames and field lines never open an error
         head = _head(line, exc_info if not heads else None)
         if head:
             heads.append((i, head))
