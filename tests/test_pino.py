@@ -151,6 +151,7 @@ def test_times_from_every_epoch_unit_and_iso_forms():
     assert normalise_time("2026-11-21T02:38:47.389+02:00") == ms
     assert normalise_time("2026-11-21 00:38:47.389 +0000") == ms
     assert normalise_time("yesterday") is None
+    assert normalise_time("9999-12-31T23:59:59-01:00") is None  # past datetime.max in UTC
     assert normalise_time(None) is None
 
 
@@ -208,3 +209,9 @@ keys = st.sampled_from(
 def test_event_from_record_never_raises(obj):
     ev = event_from_record(obj, "p", 1)
     assert ev is None or isinstance(ev.text, str)
+
+
+@given(st.one_of(st.integers(), st.floats(), st.text(max_size=40)))
+def test_normalise_time_never_raises(value):
+    out = normalise_time(value)
+    assert out is None or (len(out) == 24 and out.endswith("Z"))

@@ -7,6 +7,7 @@ unchanged in ``Event.data``; error objects, causes and stacks are the extractor'
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -58,12 +59,13 @@ ID_KEYS = (
     ("span_id", "spanId"),
     ("pid", "pid"),
 )
+ID_TYPES = frozenset((str, int))  # exact types: bool is not an id
 GENERIC_TEXT_CHARS = 300
 ISO = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(?:[.,](\d+))?\s*(Z|[+-]\d\d(?::?\d\d)?)?",
     re.I,
 )
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_SECOND: list[Any] = [None, ""]
 
 
 def event_from_record(obj: dict[str, Any], path: str, no: int) -> Event | None:
@@ -129,21 +131,25 @@ def normalise_time(value: Any) -> str | None:
 
 
 def _from_epoch(value: float) -> str | None:
-    if value != value or value <= 0:  # NaN or not a real instant
+    if not 0 < value < 1e19:  # also NaN and infinities: not a real instant
         return None
     if value > 1e17:
-        ms = value / 1e6  # nanoseconds
+        ms = int(value // 1_000_000)  # nanoseconds
     elif value > 1e14:
-        ms = value / 1e3  # microseconds
+        ms = int(value // 1000)  # microseconds
     elif value > 1e11:
-        ms = value
+        ms = int(value)
     else:
-        ms = value * 1000
-    try:
-        dt = EPOCH + timedelta(milliseconds=int(ms))
-    except (OverflowError, ValueError):
-        return None
-    return _format(dt)
+        ms = int(value * 1000)
+    seconds, millis = divmod(ms, 1000)
+    # Consecutive records mostly share their second: format it once.
+    if seconds != _LAST_SECOND[0]:
+        try:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        except (OverflowError, ValueError, OSError):
+            return None
+        _LAST_SECOND[0], _LAST_SECOND[1] = seconds, prefix
+    return f"{_LAST_SECOND[1]}.{millis:03d}Z"
 
 
 def _from_iso(value: str) -> str | None:
@@ -161,10 +167,10 @@ def _from_iso(value: str) -> str | None:
     try:
         dt = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz
-        )
-    except ValueError:
+        ).astimezone(UTC)
+    except (ValueError, OverflowError):
         return None
-    return _format(dt.astimezone(UTC))
+    return _format(dt)
 
 
 def _format(dt: datetime) -> str:
@@ -190,21 +196,19 @@ def _text(obj: dict[str, Any]) -> str | None:
 def _ids(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     found: dict[str, str] = {}
     for key, name in ID_KEYS:
-        if name not in found:
-            value = obj.get(key)
-            if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
-                found[name] = str(value)
+        value = obj.get(key)
+        if value is not None and name not in found and type(value) in ID_TYPES and value != "":
+            found[name] = str(value)
     if "reqId" not in found:
         req = obj.get("req")
-        if isinstance(req, dict):
+        if type(req) is dict:
             rid = req.get("id")
-            if isinstance(rid, str | int) and not isinstance(rid, bool):
+            if type(rid) in ID_TYPES:
                 found["reqId"] = str(rid)
-    out = tuple(found.items())
     logger = obj.get("name")
-    if isinstance(logger, str) and logger:
-        out += (("logger", logger),)
-    return out
+    if type(logger) is str and logger:
+        found["logger"] = logger
+    return tuple(found.items())
 
 
 def _compact(obj: dict[str, Any]) -> str:
