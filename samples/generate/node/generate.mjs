@@ -1,0 +1,185 @@
+// Regenerates every node-side sample from the live PostgreSQL: node drivers x log shapes,
+// ORMs, pino-pretty, inspect dumps, a vitest run, and the incident stories. Run via generate.sh.
+import { readFileSync, rmSync } from 'node:fs'
+import path from 'node:path'
+import { CASES } from './lib/cases.mjs'
+import { createDatabase, resetSchema, SAMPLES_DIR } from './lib/common.mjs'
+import {
+  TMP_DIR,
+  check,
+  distinctRoots,
+  readMeta,
+  rootEntry,
+  run,
+  runMerged,
+  writeExpected,
+  writeSample,
+} from './lib/output.mjs'
+import { generateCleanupRace } from './incidents/cleanup-race/generate.mjs'
+import { generateGotrueTrigger } from './incidents/gotrue-trigger/generate.mjs'
+import { generateNoisy } from './incidents/noisy-10k/generate.mjs'
+
+const DRIVERS = { pg: 'node-postgres (pg 8.23.1)', postgres: 'postgres.js 3.4.9' }
+const SHAPES = {
+  'err-first': 'logger.error(err)',
+  'error-key': "logger.error({error: err}, ...) (a key pino's err serializer does not touch)",
+  cause: "new Error('createUser failed', {cause: err}) under the default err serializer",
+  errwithcause: 'the same wrapper with serializers: {err: stdSerializers.errWithCause}',
+  child: 'a child logger with reqId/userId bindings and a grandchild with a jobId',
+  isotime: 'timestamp: pino.stdTimeFunctions.isoTime and no name',
+  'custom-level': 'customLevels {audit: 35, alert: 55}, the error logged at alert (55)',
+  'level-label': 'formatters.level writing "level":"error" labels',
+  'mixed-console': 'console.log lines interleaved with pino, and a U+2028 inside a message',
+}
+const ORMS = { knex: 'Knex 3.3.0', sequelize: 'Sequelize 6.37.8', typeorm: 'TypeORM 1.1.1' }
+const checks = [] // [sample, file, needles]
+const readText = (p) => readFileSync(p, 'utf8')
+
+// The default err serializer keeps only a cause's message: no SQLSTATE in the "cause" shape.
+function needlesOf(roots, fallback, withCode = true) {
+  const out = roots.flatMap((r) => [withCode ? r.sqlstate : null, r.constraint])
+  return out.length ? out : fallback
+}
+
+function capture(name, script, args, storyHead) {
+  const meta = path.join(TMP_DIR, `${name}.json`)
+  const res = run('node', [script, ...args, meta])
+  if (res.status !== 0) throw new Error(`${name}: exit ${res.status}\n${res.stderr}`)
+  if (res.stderr.trim()) throw new Error(`${name}: unexpected stderr\n${res.stderr}`)
+  writeSample(name, 'app.pino.log', res.stdout)
+  const found = distinctRoots(readMeta(meta).roots)
+  const story =
+    `${storyHead} Captured from PostgreSQL 15 on 127.0.0.1:5432; no tests ran, ` +
+    'so nothing is explained and nothing is unexplained.'
+  writeExpected(name, { story, roots: found.map((f) => rootEntry(f)) })
+  const withCode = !name.endsWith('-as-cause')
+  checks.push([name, 'app.pino.log', needlesOf(found, ['ECONNREFUSED'], withCode)])
+  return found
+}
+
+async function driverSamples() {
+  for (const [driver, label] of Object.entries(DRIVERS)) {
+    for (const [caseName, kase] of Object.entries(CASES)) {
+      await resetSchema()
+      capture(
+        `node-${driver}-${caseName}`,
+        'scripts/app.mjs',
+        [driver, caseName],
+        `An API handling ${kase.route} through ${label} hits "${caseName}" and logs it with ` +
+          "pino as logger.error({err}, 'query failed'), then answers 500.",
+      )
+    }
+    for (const [shape, how] of Object.entries(SHAPES)) {
+      await resetSchema()
+      capture(
+        `node-${driver}-as-${shape}`,
+        'scripts/app.mjs',
+        [driver, `shape:${shape}`],
+        `An API using ${label} logs a real database error with pino as ${how}.`,
+      )
+    }
+  }
+  for (const [orm, label] of Object.entries(ORMS)) {
+    for (const caseName of ['unique-violation', 'fk-child-insert']) {
+      await resetSchema()
+      capture(
+        `node-${orm}-${caseName}`,
+        'scripts/orm.mjs',
+        [orm, caseName],
+        `POST /users through ${label} (pg underneath) fails with "${caseName}"; the ORM's ` +
+          "wrapper error is logged with pino as log.error({err}, 'createUser failed').",
+      )
+    }
+  }
+}
+
+const PRETTY = [
+  ['node-pretty-default', 'node-pg-as-child', [], 'default options'],
+  ['node-pretty-translate', 'node-postgres-unique-violation', ['-t', 'SYS:standard'], '-t SYS:standard'],
+  ['node-pretty-single', 'node-pg-in-failed-transaction', ['-S'], '-S (single line)'],
+]
+
+function prettySamples() {
+  for (const [name, source, flags, how] of PRETTY) {
+    const input = path.join(SAMPLES_DIR, source, 'app.pino.log')
+    const res = run('node', ['node_modules/pino-pretty/bin.js', ...flags], {
+      input: readText(input),
+    })
+    if (res.status !== 0) throw new Error(`${name}: pino-pretty failed\n${res.stderr}`)
+    writeSample(name, 'app.pretty.log', res.stdout)
+    const expected = JSON.parse(readText(path.join(SAMPLES_DIR, source, 'expected.json')))
+    writeExpected(name, {
+      story: `samples/${source}/app.pino.log rendered by the pino-pretty 13.2.0 CLI with ${how}.`,
+      roots: expected.roots,
+    })
+    checks.push([name, 'app.pretty.log', needlesOf(expected.roots, [])])
+  }
+}
+
+async function inspectSample() {
+  await resetSchema()
+  const first = run('node', ['scripts/inspect.mjs', 'console'])
+  const second = run('node', ['scripts/inspect.mjs', 'unhandled'])
+  writeSample('node-inspect', 'stderr.log', first.stderr + second.stderr)
+  writeExpected('node-inspect', {
+    story:
+      'A script inserts a user into a missing org through pg and prints the error with ' +
+      'console.error(err); a second run leaves the same rejection unhandled and Node crashes ' +
+      'with its inspect dump. Both are 23503 users_org_id_fkey.',
+    roots: [rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey', table: 'users' })],
+  })
+  checks.push(['node-inspect', 'stderr.log', ['23503', 'users_org_id_fkey', 'Node.js v']])
+}
+
+const VITEST = 'node node_modules/vitest/vitest.mjs run --reporter=default --reporter=junit'
+
+async function vitestSample() {
+  const name = 'node-vitest-pg'
+  const junit = path.join(TMP_DIR, `${name}.xml`)
+  const res = runMerged(`${VITEST} --root vitest-basic --outputFile.junit=${junit}`)
+  writeSample(name, 'run.log', res.stdout)
+  writeSample(name, 'junit.xml', readText(junit))
+  const file = 'tests/users.test.js > users > '
+  writeExpected(name, {
+    story:
+      'A vitest suite for a users module (pg + pino to stdout, interleaved with the runner ' +
+      "text): one test re-inserts the seeded admin's email (23505 users_email_key), one " +
+      'creates a user in an org that does not exist (23503 users_org_id_fkey), and one fails ' +
+      'on a display-name assertion with no database involved.',
+    roots: [
+      rootEntry({ sqlstate: '23505', constraint: 'users_email_key', table: 'users' }, [
+        `${file}signs up the seeded admin again`,
+      ]),
+      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey', table: 'users' }, [
+        `${file}creates a user in a new org`,
+      ]),
+    ],
+    unexplained: [`${file}formats the display name`],
+  })
+  const needles = ['23505', 'users_email_key', 'users_org_id_fkey', 'FAIL  tests/users.test.js']
+  checks.push([name, 'run.log', needles])
+  checks.push([name, 'junit.xml', ['users_email_key', 'users_org_id_fkey', '<testcase']])
+}
+
+async function main() {
+  await createDatabase()
+  await driverSamples()
+  prettySamples()
+  await inspectSample()
+  await vitestSample()
+  checks.push(...(await generateCleanupRace()))
+  checks.push(...(await generateGotrueTrigger()))
+  checks.push(...(await generateNoisy()))
+  const problems = checks.flatMap(([name, file, needles]) => check(name, file, needles))
+  rmSync(TMP_DIR, { recursive: true, force: true })
+  if (problems.length) {
+    console.error(`sanity check failed:\n  ${problems.join('\n  ')}`)
+    process.exit(1)
+  }
+  console.log(`ok: ${checks.length} sample files written and checked under samples/`)
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
