@@ -4,5 +4,3 @@ from triage.cli import analyze  # noqa: F401
 from triage.cli import catalog  # noqa: F401
 from triage.cli import summary  # noqa: F401
 from triage.cli import run  # noqa: F401
-from triage.cli import run  # noqa: F401
-from triage.cli import summary  # noqa: F401
