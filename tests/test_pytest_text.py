@@ -1,0 +1,282 @@
+"""pytest terminal output: real captures of one suite in every style (tests/fixtures/pytest/*.log).
+
+The suite (make_fixtures.py) fails on real PostgreSQL errors through psycopg2, psycopg 3,
+SQLAlchemy (psycopg2 + asyncpg), asyncpg, a wrapper exception, an implicit chain, a 25P02, an
+exception group, a fixture setup error, a teardown error, a collection error and an assertion.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.inputs import ReadResult, read_inputs, stream
+from triage.inputs.pytest_text import PytestParser
+from triage.model import Event
+
+FIX = Path(__file__).parent / "fixtures" / "pytest"
+MOD = "tests/test_orders.py::"
+DUP = 'duplicate key value violates unique constraint "users_email_key"'
+DUP_DETAIL = "DETAIL:  Key (email)=(a@x.io) already exists."
+
+ALL_FAILED = {
+    "test_duplicate_email",
+    "TestRepo::test_psycopg3_fk",
+    "test_param[dup email]",
+    "test_sqlalchemy_fk",
+    "test_sqlalchemy_asyncpg",
+    "test_asyncpg_not_null",
+    "test_wrapped",
+    "test_during_handling",
+    "test_group",
+    "test_assert",
+}
+EXPECTED = (
+    {(MOD + name, "call", "failed") for name in ALL_FAILED}
+    | {(MOD + "test_fixture_error", "setup", "error")}
+    | {(MOD + "test_teardown_error", "teardown", "error")}
+    | {("tests/test_broken_collect.py", "collect", "error")}
+)
+
+
+def lines_of(name: str) -> list[str]:
+    return (FIX / name).read_text().split("\n")
+
+
+def parse_lines(lines: list[str]) -> tuple[list[Event], list[tuple[int, str]]]:
+    parser = PytestParser("run.log")
+    events: list[Event] = []
+    unclaimed = []
+    for no, line in enumerate(lines, 1):
+        claimed, done = parser.feed(no, line)
+        events.extend(done)
+        if not claimed and line:
+            unclaimed.append((no, line))
+    events.extend(parser.close())
+    return events, unclaimed
+
+
+def parse(name: str) -> list[Event]:
+    return parse_lines(lines_of(name))[0]
+
+
+def failures_of(events: list[Event]) -> dict[tuple[str | None, str | None], Event]:
+    found = [e for e in events if e.kind == "test" and e.outcome != "passed"]
+    keys = [(e.test, e.phase) for e in found]
+    assert len(keys) == len(set(keys)), Counter(keys).most_common(3)
+    return {(e.test, e.phase): e for e in found}
+
+
+def line_no(name: str, text: str) -> int:
+    """1-based number of the first line equal to ``text`` (or ending with it, after "...")."""
+    for no, line in enumerate(lines_of(name), 1):
+        if line == text or text.startswith("...") and line.endswith(text[3:]):
+            return no
+    raise AssertionError(f"{text!r} not in {name}")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["default.log", "short.log", "line.log", "q.log", "v.log", "ra.log", "ci.log", "xdist.log"],
+)
+def test_every_style_reports_each_failure_once_with_its_db_cause(name: str) -> None:
+    events, unclaimed = parse_lines(lines_of(name))
+    assert unclaimed == []  # a pure pytest log: every line belongs to pytest
+    found = failures_of(events)
+    assert {(t, p, e.outcome) for (t, p), e in found.items()} == EXPECTED
+    dup = found[(MOD + "test_duplicate_email", "call")]
+    assert dup.chain[-1].exc == "psycopg2.errors.UniqueViolation"
+    assert dup.chain[-1].message == f"{DUP}\n{DUP_DETAIL}"
+    assert dup.text == f"psycopg2.errors.UniqueViolation: {DUP}\n{DUP_DETAIL}"
+    # the Link points at the E line that prints the exception
+    assert lines_of(name)[dup.chain[-1].line - 1].endswith(
+        "psycopg2.errors.UniqueViolation: " + DUP
+    )
+    sqla = found[(MOD + "test_sqlalchemy_fk", "call")]
+    assert [link.exc for link in sqla.chain] == [
+        "sqlalchemy.exc.IntegrityError",
+        "psycopg2.errors.ForeignKeyViolation",
+    ]
+    assert "[SQL: INSERT INTO users (org_id, email) VALUES (%(o)s, %(e)s)]" in sqla.chain[0].message
+    assert sqla.chain[0].message.endswith(
+        "(Background on this error at: https://sqlalche.me/e/21/gkpj)"
+    )
+    assert 'DETAIL:  Key (org_id)=(99) is not present in table "orgs".' in sqla.chain[1].message
+    exits = [e for e in events if e.kind == "exit"]
+    assert [(e.text, e.outcome) for e in exits] == [
+        ("10 failed, 2 passed, 1 skipped, 1 xfailed, 3 errors in 0.50s", "failed")
+    ]
+
+
+def test_default_style_sections_locations_and_chains() -> None:
+    found = failures_of(parse("default.log"))
+    dup = found[(MOD + "test_duplicate_email", "call")]
+    assert dup.line == line_no("default.log", "_" * 29 + " test_duplicate_email " + "_" * 29)
+    assert dup.end_line == line_no("default.log", "... about to insert duplicate")
+
+    wrapped = found[(MOD + "test_wrapped", "call")]
+    assert wrapped.text == "test_orders.RepoError: could not save user"
+    assert [link.exc for link in wrapped.chain] == [
+        "test_orders.RepoError",
+        "psycopg2.errors.CheckViolation",
+    ]
+    assert 'violates check constraint "users_age_check"' in wrapped.chain[1].message
+
+    handling = found[(MOD + "test_during_handling", "call")]
+    assert [link.exc for link in handling.chain] == [
+        "psycopg2.errors.InFailedSqlTransaction",
+        "psycopg2.errors.UniqueViolation",
+    ]
+
+    asyncpg = found[(MOD + "test_sqlalchemy_asyncpg", "call")]
+    assert asyncpg.chain[-1].exc == "asyncpg.exceptions.UniqueViolationError"
+    assert asyncpg.chain[-1].message == f"{DUP}\n{DUP_DETAIL}"
+
+    group = found[(MOD + "test_group", "call")]
+    assert group.text == "ExceptionGroup: save failed (2 sub-exceptions)"
+    assert [link.exc for link in group.chain] == [
+        "ExceptionGroup",
+        "psycopg2.errors.UniqueViolation",  # sub-exception 1, read through the "| " gutter
+        "KeyError",
+        "psycopg2.errors.UniqueViolation",  # the context printed before the group
+    ]
+    assert group.chain[1].message == f"{DUP}\n{DUP_DETAIL}"
+
+    setup = found[(MOD + "test_fixture_error", "setup")]
+    assert setup.chain[0].message.endswith("DETAIL:  Key (id)=(1) already exists.")
+    teardown = found[(MOD + "test_teardown_error", "teardown")]
+    assert "users_org_id_fkey" in teardown.text
+    collect = found[("tests/test_broken_collect.py", "collect")]
+    assert collect.text == "ModuleNotFoundError: No module named 'nonexistent_module_xyz'"
+
+    failed_assert = found[(MOD + "test_assert", "call")]
+    assert failed_assert.chain[0].exc == "AssertionError"  # from the crash location line
+    assert failed_assert.chain[0].message.startswith("assert [1, 2] == [1, 5]\n")
+
+
+def test_captured_log_records_belong_to_their_test() -> None:
+    logs = [e for e in parse("default.log") if e.kind == "log"]
+    assert [(e.test, e.level) for e in logs] == [
+        (MOD + "test_duplicate_email", "warn"),
+        (MOD + "test_wrapped", "error"),
+    ]
+    err = logs[1]
+    assert err.text.startswith(
+        'insert failed: new row for relation "users" violates check constraint'
+    )
+    assert err.text.endswith("DETAIL:  Failing row contains") is False
+    assert "\nDETAIL:  Failing row contains (" in err.text
+    assert err.end_line == err.line + 1
+
+
+def test_native_style_reads_bare_exception_lines() -> None:
+    found = failures_of(parse("native.log"))
+    dup = found[(MOD + "test_duplicate_email", "call")]
+    assert dup.chain[0].exc == "psycopg2.errors.UniqueViolation"
+    assert dup.chain[0].message == f"{DUP}\n{DUP_DETAIL}"
+    wrapped = found[(MOD + "test_wrapped", "call")]
+    assert [link.exc for link in wrapped.chain] == [
+        "test_orders.RepoError",
+        "psycopg2.errors.CheckViolation",
+    ]
+    assert (
+        found[(MOD + "test_fixture_error", "setup")].chain[0].exc
+        == "psycopg2.errors.UniqueViolation"
+    )
+
+
+def test_tb_no_builds_events_from_the_cut_summary() -> None:
+    found = failures_of(parse("no.log"))
+    assert len(found) == 13
+    dup = found[(MOD + "test_duplicate_email", "call")]
+    assert dup.text == "psycopg2.errors.UniqueVio..."
+    assert dup.chain == ()  # the class name itself is cut: nothing trustworthy to chain
+    wrapped = found[(MOD + "test_wrapped", "call")]
+    assert wrapped.chain[0].exc == "test_orders.RepoError"
+    assert dup.line == line_no(
+        "no.log", "FAILED tests/test_orders.py::test_duplicate_email - psycopg2.errors.UniqueVio..."
+    )
+
+
+def test_long_ci_summary_alone_gives_full_messages() -> None:
+    lines = lines_of("ci.log")
+    start = lines.index(
+        "=========================== short test summary info ============================"
+    )
+    found = failures_of(parse_lines(lines[start:])[0])
+    sqla = found[(MOD + "test_sqlalchemy_fk", "call")]
+    assert sqla.chain[0].exc == "sqlalchemy.exc.IntegrityError"
+    assert "[SQL: INSERT INTO users (org_id, email) VALUES (%(o)s, %(e)s)]" in sqla.text
+    assert sqla.end_line - sqla.line == 5  # DETAIL, blank, [SQL], [parameters], (Background ...)
+    assert found[(MOD + "test_param[dup email]", "call")].text.endswith(DUP_DETAIL)
+
+
+def test_xdist_sections_carry_the_worker() -> None:
+    found = failures_of(parse("xdist.log"))
+    assert found[(MOD + "test_duplicate_email", "call")].id_value("worker") in ("gw0", "gw1")
+    assert all(e.id_value("worker") for (t, _), e in found.items() if "::" in (t or ""))
+
+
+def test_passes_section_is_not_a_failure() -> None:
+    events = parse("ra.log")
+    passed = {e.test for e in events if e.kind == "test" and e.outcome == "passed"}
+    assert passed == {MOD + "test_ok", MOD + "test_teardown_error"}
+    assert (MOD + "test_ok", "call") not in failures_of(events)
+    slow = [e for e in events if e.kind == "log" and e.text == "slow connect"]
+    assert [(e.test, e.level) for e in slow] == [(MOD + "test_ok", "warn")]
+
+
+def test_without_summary_module_comes_from_traceback_locations() -> None:
+    lines = lines_of("default.log")
+    cut = lines.index(
+        "=========================== short test summary info ============================"
+    )
+    found = failures_of(parse_lines(lines[:cut])[0])
+    assert (MOD + "test_duplicate_email", "call") in found
+    assert (MOD + "TestRepo::test_psycopg3_fk", "call") in found
+    assert ("test_fixture_error", "setup") in found  # only conftest.py in its traceback
+
+
+def test_lines_around_pytest_output_are_left_for_other_parsers() -> None:
+    lines = ["server listening on :3000", "GET /health 200", *lines_of("q.log"), "Done in 4.2s."]
+    events, unclaimed = parse_lines(lines)
+    assert [text for _, text in unclaimed] == [
+        "server listening on :3000",
+        "GET /health 200",
+        "Done in 4.2s.",
+    ]
+    assert len(failures_of(events)) == 13
+
+
+def _parsers() -> list[stream.ParserFactory]:
+    try:
+        return stream.text_parsers()
+    except Exception:  # another reader mid-work must not hide ours
+        return [PytestParser]
+
+
+def test_read_inputs_reads_pytest_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stream, "text_parsers", _parsers)
+    result = ReadResult()
+    events = [e for e in read_inputs([str(FIX / "short.log")], result) if e.fmt == "pytest-text"]
+    found = failures_of(events)
+    assert {(t, p, e.outcome) for (t, p), e in found.items()} == EXPECTED
+    assert all(e.path.endswith("short.log") for e in events)
+    (stats,) = result.stats
+    assert "pytest-text" in stats.formats
+    assert stats.lines == len(lines_of("short.log")) - 1  # the file ends with "\n"
+
+
+REAL_LINES = [line for name in ("default.log", "line.log", "xdist.log") for line in lines_of(name)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=80), st.sampled_from(REAL_LINES)), max_size=60))
+def test_arbitrary_lines_never_raise(lines: list[str]) -> None:
+    events, _ = parse_lines(lines)
+    keys = [(e.test, e.phase) for e in events if e.kind == "test"]
+    assert len(keys) == len(set(keys))

@@ -1,0 +1,163 @@
+"""JUnit XML (pytest --junitxml, vitest, jest-junit): one Event per testcase, streamed with expat."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+from xml.parsers import expat
+
+from triage.inputs.pytest_tb import link_from_text, parse_traceback
+from triage.inputs.source import Counts
+from triage.inputs.testid import from_junit
+from triage.model import Event, Link
+
+FMT = "junit"
+CHUNK = 1 << 20
+PHASE_PREFIX = (('failed on setup with "', "setup"), ('failed on teardown with "', "teardown"))
+JS_FRAME = "    at "
+
+
+@dataclass
+class _Case:
+    """The testcase being read."""
+
+    test: str
+    line: int
+    results: list[tuple[str, str, int, list[str]]] = field(
+        default_factory=list
+    )  # tag, msg, line, text
+    skipped: bool = False
+
+
+class _Reader:
+    """expat callbacks collecting finished testcases into ``done``."""
+
+    def __init__(self, path: str, parser: expat.XMLParserType) -> None:
+        self.path = path
+        self.parser = parser
+        self.case: _Case | None = None
+        self.text: list[str] | None = None
+        self.done: list[Event] = []
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        line = self.parser.CurrentLineNumber
+        if tag == "testcase":
+            self.case = _Case(from_junit(attrs.get("classname", ""), attrs.get("name", "")), line)
+        elif self.case is not None and tag in ("failure", "error"):
+            self.text = []
+            self.case.results.append((tag, attrs.get("message", ""), line, self.text))
+        elif self.case is not None and tag == "skipped":
+            self.case.skipped = True
+
+    def chars(self, data: str) -> None:
+        if self.text is not None:
+            self.text.append(data)
+
+    def end(self, tag: str) -> None:
+        if tag in ("failure", "error"):
+            self.text = None
+        elif tag == "testcase" and self.case is not None:
+            self.done.extend(_events(self.path, self.case, self.parser.CurrentLineNumber))
+            self.case = None
+
+
+def read_junit(path: str, stream: BinaryIO, counts: Counts) -> Iterator[Event]:
+    """Yield testcase Events; a malformed or truncated file keeps what was read and is counted."""
+    counts.saw_format(FMT)
+    parser = expat.ParserCreate()
+    reader = _Reader(path, parser)
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.chars
+    parser.buffer_text = True
+    newlines, last = 0, b"\n"
+    broken = False
+    while True:
+        chunk = stream.read(CHUNK)
+        if chunk:
+            newlines += chunk.count(b"\n")
+            counts.bytes += len(chunk)
+            last = chunk[-1:]
+        if not broken:
+            try:
+                parser.Parse(chunk, not chunk)
+            except (expat.ExpatError, ValueError):
+                counts.skipped["malformed-xml"] += 1
+                broken = True  # keep counting lines; the events read so far stand
+        yield from reader.done
+        reader.done.clear()
+        if not chunk:
+            break
+    counts.lines = newlines + (0 if last == b"\n" else 1)
+
+
+def _events(path: str, case: _Case, end: int) -> list[Event]:
+    if not case.results:
+        if case.skipped:
+            return []
+        return [
+            Event(
+                path,
+                case.line,
+                FMT,
+                "test",
+                "passed",
+                test=case.test,
+                outcome="passed",
+                phase="call",
+                end_line=end,
+            )
+        ]
+    out = []
+    for tag, message, line, parts in case.results:
+        phase, outcome = "call", "failed" if tag == "failure" else "error"
+        if tag == "error":
+            message, phase = _error_phase(message, case.test)
+        body = "".join(parts)
+        chain = _chain(body, line, message)
+        text = message if message and message != "collection failure" else ""
+        text = text or (_first(chain) if chain else body.strip().split("\n", 1)[0])
+        out.append(
+            Event(
+                path,
+                case.line,
+                FMT,
+                "test",
+                text,
+                test=case.test,
+                outcome=outcome,
+                phase=phase,
+                chain=chain,
+                end_line=end,
+            )
+        )
+    return out
+
+
+def _error_phase(message: str, test: str) -> tuple[str, str]:
+    for prefix, phase in PHASE_PREFIX:
+        if message.startswith(prefix):
+            inner = message[len(prefix) :]
+            return (inner[:-1] if inner.endswith('"') else inner), phase
+    if message == "collection failure" or "::" not in test and test.endswith(".py"):
+        return message, "collect"
+    return message, "call"
+
+
+def _chain(body: str, line: int, message: str) -> tuple[Link, ...]:
+    """Python bodies in any --tb style; JS stacks (``    at`` frames); else the message alone."""
+    if body.strip():
+        if JS_FRAME in body:
+            head = body.split("\n" + JS_FRAME, 1)[0].strip()
+            return (link_from_text(head, line),)
+        numbered = [(line + i, text) for i, text in enumerate(body.split("\n"))]
+        chain = parse_traceback(numbered)
+        if chain:
+            return chain
+    return (link_from_text(message, line),) if message else ()
+
+
+def _first(chain: tuple[Link, ...]) -> str:
+    link = chain[0]
+    return f"{link.exc}: {link.message}" if link.exc else link.message

@@ -1,0 +1,407 @@
+"""pytest terminal output (every --tb style, -q/-v/-rA, xdist): failing tests, captured logs, exit.
+
+formats.md §2.1-2.7. Section titles name tests only as ``Class.test_name``; the short summary
+gives full node ids, so section events are held until the summary (or ``close()``) resolves them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from triage.inputs.pytest_tb import link_from_text, parse_traceback
+from triage.model import Event, Link
+
+FMT = "pytest-text"
+MAJOR = re.compile(r"^=+ (.+?) =+$")
+MINOR = re.compile(r"^_{3,} (.+?) _{3,}$")
+CAPTURED = re.compile(r"^-+ Captured (stdout|stderr|log) (setup|call|teardown) -+$")
+FINAL = re.compile(
+    r"^(?:no tests ran|\d+ \w+(?:, \d+ \w+(?: \w+)?)*) in [\d.]+s(?: \(\d+:\d\d:\d\d\))?$"
+)
+PROGRESS = re.compile(
+    r"^(?:\S+ )?[.FEsxXR]+ +\[ *\d+%\]$|^\S+::.* (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$"
+)
+XDIST = re.compile(r"^\[(gw\d+)\] \[ *\d+%\] ([A-Z]+) (.+?) ?$")
+WORKER = re.compile(r"^\[(gw\d+)\] \S+ -- Python ")
+SUMMARY_WORDS = ("FAILED ", "ERROR ", "PASSED ", "SKIPPED ", "XFAIL ", "XPASS ")
+# Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
+LOG_RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) +(\S+) (.*)$")
+LEVELS = {
+    "DEBUG": "debug",
+    "INFO": "info",
+    "WARNING": "warn",
+    "ERROR": "error",
+    "CRITICAL": "fatal",
+}
+NEEDLES = ("rror", "violat", "SQLSTATE", "xception")
+# --tb=line one-line form: "/repo/tests/test_orders.py:25: psycopg2.errors.UniqueViolation: ..."
+LINE_FORM = re.compile(r"^\S+\.\w+:\d+: \S")
+LOCATION = re.compile(r'^(?:  File "(\S+?)", line \d+, in \w+|(\S+?\.py):\d+: )')
+
+OUT, HEADER, RUN, BODY, SUMMARY, OTHER = range(6)
+
+
+@dataclass
+class Section:
+    """One ``___ title ___`` section (or a headerless --tb=line failure block) being read."""
+
+    title: str | None
+    phase: str
+    kind: str  # FAILURES | ERRORS | PASSES
+    line: int
+    end: int = 0
+    body: list[tuple[int, str]] = field(default_factory=list)
+    worker: str | None = None
+    capture: str | None = None  # current Captured subsection: stdout | stderr | log
+    logs: list[tuple[int, int, str | None, str]] = field(
+        default_factory=list
+    )  # line, end, level, text
+    record: list | None = None  # the log record being read: [line, end, level, text]
+
+
+@dataclass
+class Entry:
+    """One short-summary line with its continuation lines (CI long form)."""
+
+    word: str
+    test: str
+    message: str
+    line: int
+    end: int
+
+
+class PytestParser:
+    """Line parser for pytest terminal output; see stream.py for the protocol."""
+
+    fmt = FMT
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.state = OUT
+        self.region = ""
+        self.section: Section | None = None
+        self.sections: list[Section] = []
+        self.entries: list[Entry] = []
+        self.workers: dict[str, str] = {}
+        self.rootdir = ""
+        self.emitted: set[tuple[str, str]] = set()
+
+    # -- the line protocol -------------------------------------------------------------------
+
+    def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
+        first = line[:1]
+        if first == "=" and line.endswith("="):
+            m = MAJOR.match(line)
+            if m:
+                return True, self._major(no, m.group(1))
+        state = self.state
+        if state == BODY:
+            return True, self._body(no, line)
+        if state == SUMMARY:
+            return self._summary(no, line)
+        if (first.isdigit() or first == "n") and FINAL.match(line):
+            return True, self._finish(no, line)
+        if state == HEADER:
+            if line:
+                if line.startswith("rootdir: "):
+                    self.rootdir = line[9:].split(",", 1)[0].rstrip("/") + "/"
+                return True, []
+            self.state = RUN
+            return True, []
+        if state == OTHER:
+            return True, []
+        if first == "[" and line.startswith("[gw"):
+            m = XDIST.match(line)
+            if m:
+                self.workers[m.group(3)] = m.group(1)
+                self.state = max(self.state, RUN)
+                return True, []
+        if line.endswith("%]") and PROGRESS.match(line):
+            self.state = max(self.state, RUN)
+            return True, []
+        if state == RUN and (
+            line.endswith(" ") and "::" in line or line.startswith("scheduling tests")
+        ):
+            return True, []
+        if first == "!" and line.endswith("!"):
+            return True, []
+        return False, []
+
+    def close(self) -> list[Event]:
+        self._end_section()
+        return self._resolve()
+
+    # -- regions ---------------------------------------------------------------------------
+
+    def _major(self, no: int, title: str) -> list[Event]:
+        self._end_section()
+        events: list[Event] = []
+        if title == "test session starts":
+            events = self._resolve()
+            self.state = HEADER
+        elif title in ("ERRORS", "FAILURES", "PASSES", "XPASSES"):
+            self.state, self.region = BODY, title
+        elif title == "short test summary info":
+            self.state = SUMMARY
+        elif FINAL.match(title):
+            events = self._finish(no, title)
+        else:
+            self.state = OTHER  # warnings summary, slowest durations, plugin sections
+        return events
+
+    def _body(self, no: int, line: str) -> list[Event]:
+        sec = self.section
+        if line.startswith("__") and line.endswith("_"):
+            m = MINOR.match(line)
+            if m:
+                self._end_section()
+                self.section = _open(m.group(1), self.region, no)
+                return []
+        if sec is None:
+            if not line and self.region != "FAILURES":
+                return []
+            sec = self.section = Section(None, "call", self.region, no)
+        sec.end = no
+        if line.startswith("-") and "Captured " in line:
+            m = CAPTURED.match(line)
+            if m:
+                sec.capture = m.group(1)
+                return []
+        if sec.capture is None:
+            if line.startswith("[gw"):
+                m = WORKER.match(line)
+                if m:
+                    sec.worker = m.group(1)
+                    return []
+            sec.body.append((no, line))
+        if sec.title is None and not line.startswith(("E", " ")) and LINE_FORM.match(line):
+            self._end_section()  # --tb=line: the one-line form closes a headerless block
+        elif sec.capture is not None:
+            _captured(sec, no, line)
+        return []
+
+    def _summary(self, no: int, line: str) -> tuple[bool, list[Event]]:
+        if line.startswith(SUMMARY_WORDS):
+            word, _, rest = line.partition(" ")
+            test, message = _split_summary(rest)
+            self.entries.append(Entry(word, test, message, no, no))
+            return True, []
+        if FINAL.match(line):
+            return True, self._finish(no, line)
+        if line.startswith("!") and line.endswith("!"):
+            return True, []
+        if self.entries:
+            last = self.entries[-1]
+            last.message += "\n" + line
+            last.end = no
+        return True, []
+
+    def _finish(self, no: int, text: str) -> list[Event]:
+        events = self._resolve()
+        bad = " failed" in text or " error" in text
+        events.append(
+            Event(
+                self.path, no, FMT, "exit", text, outcome="failed" if bad else "passed", end_line=no
+            )
+        )
+        self.state = OUT
+        return events
+
+    def _end_section(self) -> None:
+        sec = self.section
+        if sec is not None:
+            _flush_log(sec)
+            if sec.body or sec.logs or sec.title is not None:
+                self.sections.append(sec)
+            self.section = None
+
+    # -- resolution: sections + summary entries -> events ---------------------------------
+
+    def _resolve(self) -> list[Event]:
+        self._end_section()
+        entries, sections = self.entries, self.sections
+        self.entries, self.sections = [], []
+        used: set[int] = set()
+        events: list[Event] = []
+        failed = [e for e in entries if e.word == "FAILED"]
+        anonymous = [s for s in sections if s.title is None]
+        if len(anonymous) != len(failed):
+            anonymous = []
+        for i, sec in enumerate(anonymous):
+            used.add(entries.index(failed[i]))
+            self._section_events(sec, failed[i].test, events)
+        for sec in sections:
+            if sec.title is None:
+                continue
+            k = _match(sec, entries, used)
+            if k is not None:
+                if sec.kind != "PASSES":  # the PASSED line still becomes its own event
+                    used.add(k)
+                test = entries[k].test
+            else:
+                test = self._derive(sec)
+            self._section_events(sec, test, events)
+        for k, entry in enumerate(entries):
+            if k not in used and entry.word in ("FAILED", "ERROR", "PASSED"):
+                self._entry_event(entry, events)
+        return events
+
+    def _section_events(self, sec: Section, test: str, events: list[Event]) -> None:
+        ids = (("worker", sec.worker),) if sec.worker else ()
+        if not ids and test in self.workers:
+            ids = (("worker", self.workers[test]),)
+        for line, end, level, text in sec.logs:
+            events.append(
+                Event(
+                    self.path, line, FMT, "log", text, level=level, test=test, ids=ids, end_line=end
+                )
+            )
+        if sec.kind == "PASSES" or (test, sec.phase) in self.emitted:
+            return
+        self.emitted.add((test, sec.phase))
+        chain = parse_traceback(sec.body)
+        text = _link_text(chain[0]) if chain else _first_text(sec.body)
+        outcome = "failed" if sec.phase == "call" else "error"
+        events.append(
+            Event(
+                self.path,
+                sec.line,
+                FMT,
+                "test",
+                text,
+                test=test,
+                outcome=outcome,
+                phase=sec.phase,
+                ids=ids,
+                chain=chain,
+                end_line=sec.end or sec.line,
+            )
+        )
+
+    def _entry_event(self, entry: Entry, events: list[Event]) -> None:
+        phase = "call" if entry.word != "ERROR" else ("setup" if "::" in entry.test else "collect")
+        if (entry.test, phase) in self.emitted:
+            return
+        self.emitted.add((entry.test, phase))
+        outcome = {"FAILED": "failed", "ERROR": "error"}.get(entry.word, "passed")
+        msg = entry.message
+        chain: tuple[Link, ...] = ()
+        if msg and outcome != "passed":
+            link = link_from_text(msg, entry.line)
+            cut = msg.endswith("...") and "\n" not in msg
+            if link.exc is not None and not (cut and ": " not in msg[: len(msg) - 3]):
+                chain = (link,)
+        worker = self.workers.get(entry.test)
+        events.append(
+            Event(
+                self.path,
+                entry.line,
+                FMT,
+                "test",
+                msg or f"{entry.word} {entry.test}",
+                test=entry.test,
+                outcome=outcome,
+                phase=phase,
+                ids=(("worker", worker),) if worker else (),
+                chain=chain,
+                end_line=entry.end,
+            )
+        )
+
+    def _derive(self, sec: Section) -> str:
+        """No summary entry: take the module from a traceback location inside a test file."""
+        title = sec.title or ""
+        if sec.phase == "collect":
+            return title
+        for _, text in sec.body:
+            m = LOCATION.match(text)
+            if m:
+                path = m.group(1) or m.group(2)
+                if self.rootdir and path.startswith(self.rootdir):
+                    path = path[len(self.rootdir) :]
+                base = path.rsplit("/", 1)[-1]
+                if base.startswith("test_") or base.endswith("_test.py"):
+                    return path + "::" + _title_to_id(title)
+        return title
+
+
+def _open(title: str, region: str, no: int) -> Section:
+    for prefix, phase in (
+        ("ERROR at setup of ", "setup"),
+        ("ERROR at teardown of ", "teardown"),
+        ("ERROR collecting ", "collect"),
+    ):
+        if title.startswith(prefix):
+            return Section(title[len(prefix) :], phase, region, no)
+    return Section(title, "call", region, no)
+
+
+def _captured(sec: Section, no: int, line: str) -> None:
+    """A line of a Captured stdout/stderr/log subsection."""
+    if sec.capture == "log":
+        m = LOG_RECORD.match(line) if line[:1].isupper() else None
+        if m:
+            _flush_log(sec)
+            sec.record = [no, no, LEVELS.get(m.group(1)), m.group(3)]
+            return
+        pending = sec.record
+        if pending is not None:
+            pending[1] = no
+            pending[3] += "\n" + line
+            return
+    if line and any(n in line for n in NEEDLES):
+        _flush_log(sec)
+        sec.logs.append((no, no, None, line))
+
+
+def _flush_log(sec: Section) -> None:
+    pending = sec.record
+    if pending is not None:
+        sec.logs.append((pending[0], pending[1], pending[2], pending[3].rstrip("\n")))
+        sec.record = None
+
+
+def _split_summary(rest: str) -> tuple[str, str]:
+    """``node id - message``; ids may hold spaces and " - " inside their [param] part."""
+    start = 0
+    br = rest.find("[")
+    sep = rest.find(" - ")
+    if br != -1 and (sep == -1 or br < sep):
+        close = rest.find("]", br)
+        start = close if close != -1 else 0
+    sep = rest.find(" - ", start)
+    if sep == -1:
+        return rest.rstrip(), ""
+    return rest[:sep], rest[sep + 3 :]
+
+
+def _title_to_id(title: str) -> str:
+    head, br, param = title.partition("[")
+    return head.replace(".", "::") + br + param
+
+
+def _match(sec: Section, entries: list[Entry], used: set[int]) -> int | None:
+    """The summary entry a section title names (first unused one with the right outcome word)."""
+    title = sec.title or ""
+    words = ("FAILED",) if sec.phase == "call" else ("ERROR",)
+    if sec.kind == "PASSES":
+        words = ("PASSED",)
+    suffix = "::" + _title_to_id(title)
+    for k, entry in enumerate(entries):
+        if k in used or entry.word not in words:
+            continue
+        if entry.test == title or entry.test.endswith(suffix):
+            return k
+    return None
+
+
+def _link_text(link: Link) -> str:
+    return f"{link.exc}: {link.message}" if link.exc and link.message else link.exc or link.message
+
+
+def _first_text(body: list[tuple[int, str]]) -> str:
+    for _, text in body:
+        if text.strip():
+            return text.strip()
+    return ""

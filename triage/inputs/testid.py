@@ -1,0 +1,84 @@
+"""Test identity across forms: pytest node ids, JUnit classname+name, section titles, vitest/jest.
+
+Heuristic for ``key`` (documented because the correlator relies on it):
+  * pytest node id ``tests/test_orders.py::TestRepo::test_x[a-b]`` -> ``test_orders::TestRepo::test_x[a-b]``
+    (the module is the file name without directories or ``.py``; rootdirs differ between runs);
+  * dotted JUnit form ``tests.test_orders.TestRepo`` + ``test_x[a-b]``: the module is the last
+    dotted component before the class, and a component starting with an upper-case letter is a
+    class, so it gives the same key;
+  * section titles ``TestRepo.test_x`` / ``test_x`` have no module: they match any key that ends
+    with them (``same_test``);
+  * vitest/jest ``tests/a.test.ts > suite > name`` -> ``a.test::suite::name``.
+Parameter ids (``[...]``) are kept verbatim: they may hold dots, spaces and ``::``.
+"""
+
+from __future__ import annotations
+
+JS_EXT = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def _split_param(test: str) -> tuple[str, str]:
+    br = test.find("[")
+    return (test, "") if br < 0 else (test[:br], test[br:])
+
+
+def _stem(path: str) -> str:
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    for ext in (".py", *JS_EXT):
+        if base.endswith(ext):
+            return base[: -len(ext)]
+    return base
+
+
+def normalise(test: str) -> str:
+    """The fullest id a test form allows: pytest node id for pytest forms, ``a > b`` for JS."""
+    test = test.strip().replace("\\", "/")
+    if test.startswith("./"):
+        test = test[2:]
+    head, param = _split_param(test)
+    if "::" in head:
+        return test
+    if " > " in test:
+        return " > ".join(part.strip() for part in test.split(" > ") if part.strip())
+    if "." not in head or "/" in head:
+        return test
+    parts = head.split(".")
+    if all(p[:1].isupper() for p in parts[:-1]) or not parts[-1].startswith("test"):
+        return test  # a section title (Class.test_x) or not a test id at all
+    classes = [i for i, p in enumerate(parts[:-1]) if p[:1].isupper()]
+    cut = classes[0] if classes else len(parts) - 1
+    module = "/".join(parts[:cut]) + ".py"
+    return "::".join([module, *parts[cut:]]) + param
+
+
+def from_junit(classname: str, name: str) -> str:
+    """A JUnit testcase as a node id (pytest) or a ``file > title`` id (vitest, jest-junit)."""
+    classname, name = classname.strip(), name.strip()
+    if not classname:
+        return normalise(name.replace(".", "/") + ".py") if name.startswith("tests.") else name
+    if "/" in classname or classname.endswith(JS_EXT):
+        return normalise(f"{classname} > {name}")
+    if name.startswith(classname + " "):
+        return name  # jest-junit default: classname "{suite} {title}", name the same
+    return normalise(f"{classname}.{name}")
+
+
+def key(test: str) -> str:
+    """Canonical ``module::Class::name[param]`` (module omitted when the form has none)."""
+    full = normalise(test)
+    if " > " in full:
+        first, _, rest = full.partition(" > ")
+        return "::".join([_stem(first), *rest.split(" > ")])
+    head, param = _split_param(full)
+    if "::" in head:
+        path, _, rest = head.partition("::")
+        return f"{_stem(path)}::{rest}{param}"
+    if head.endswith(".py"):
+        return _stem(head)  # a collection error names only the file
+    return head.replace(".", "::") + param
+
+
+def same_test(a: str, b: str) -> bool:
+    """True when two forms name the same test (a title without module matches by suffix)."""
+    ka, kb = key(a), key(b)
+    return ka == kb or ka.endswith("::" + kb) or kb.endswith("::" + ka)
