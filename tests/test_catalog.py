@@ -169,3 +169,18 @@ def test_extra_dir_with_a_broken_file_names_the_file_and_key(tmp_path: Path) -> 
     (tmp_path / "bad.toml").write_text("title = \n")
     with pytest.raises(CatalogError, match=r"bad\.toml: not valid TOML"):
         load_dir(str(tmp_path))
+
+
+def test_readme_example_is_the_sample_knowledge_base_entry() -> None:
+    import re
+    import tomllib
+
+    readme = (Path(builtin_dir()) / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(.*?)```", readme, re.S)
+    assert block is not None
+    shipped = (KB / ".triage" / "patterns" / "job-status-course-fk.toml").read_text(
+        encoding="utf-8"
+    )
+    ours = tomllib.loads(block.group(1))
+    ours["match"] = {"constraint": ours["match"]["constraint"]}
+    assert ours == tomllib.loads(shipped)

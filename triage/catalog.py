@@ -148,13 +148,13 @@ def load_dir(directory: str, local: bool = False) -> list[Pattern]:
 
 def builtin_dir() -> str:
     """The shipped patterns: package data (triage/patterns, wheel installs) or the repo's patterns/."""
-    repo = Path(__file__).resolve().parent.parent / "patterns"
-    if repo.is_dir():  # running from a checkout (or an editable install)
-        return str(repo)
-    try:  # pyproject maps patterns/ to the package triage.patterns for wheel installs
-        return str(resources.files("triage.patterns"))
-    except ModuleNotFoundError:
-        return str(repo)
+    try:  # pyproject maps patterns/ to the package triage.patterns (wheels, editable installs)
+        packaged = resources.files("triage.patterns")
+        if packaged.is_dir() and any(str(p).endswith(".toml") for p in packaged.iterdir()):
+            return str(packaged)
+    except ModuleNotFoundError:  # a plain checkout: no triage/patterns package on the path
+        pass
+    return str(Path(__file__).resolve().parent.parent / "patterns")
 
 
 def find_local_dir(cwd: str | None = None) -> str | None:
@@ -220,11 +220,8 @@ class Catalog:
         from rapidfuzz import fuzz, process
 
         choices: set[str] = set(self._by_id)
-        for p in self.patterns:
-            if p.local:
-                for key in ("constraint", "table"):
-                    value = p.match.get(key)
-                    choices.update(value if isinstance(value, list) else [value] if value else [])
+        # globs are matches, not near misses: only literal local names are offered
+        choices.update(v for v, _ in self.local_names() if not any(c in v for c in "*?["))
         hits = process.extract(
             name, sorted(choices), scorer=fuzz.WRatio, limit=limit, score_cutoff=75
         )
