@@ -7,8 +7,17 @@ gives full node ids, so section events are held until the summary (or ``close()`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from triage.inputs.pytest_parts import (
+    Entry,
+    Section,
+    captured_line,
+    flush_log,
+    match_entry,
+    open_section,
+    split_summary,
+    title_to_id,
+)
 from triage.inputs.pytest_tb import link_from_text, parse_traceback
 from triage.model import Event, Link
 
@@ -25,50 +34,14 @@ PROGRESS = re.compile(
 XDIST = re.compile(r"^\[(gw\d+)\] \[ *\d+%\] ([A-Z]+) (.+?) ?$")
 WORKER = re.compile(r"^\[(gw\d+)\] \S+ -- Python ")
 SUMMARY_WORDS = ("FAILED ", "ERROR ", "PASSED ", "SKIPPED ", "XFAIL ", "XPASS ")
-# Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
-LOG_RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) +(\S+) (.*)$")
-LEVELS = {
-    "DEBUG": "debug",
-    "INFO": "info",
-    "WARNING": "warn",
-    "ERROR": "error",
-    "CRITICAL": "fatal",
-}
-NEEDLES = ("rror", "violat", "SQLSTATE", "xception")
 # --tb=line one-line form: "/repo/tests/test_orders.py:25: psycopg2.errors.UniqueViolation: ..."
 LINE_FORM = re.compile(r"^\S+\.\w+:\d+: \S")
 LOCATION = re.compile(r'^(?:  File "(\S+?)", line \d+, in \w+|(\S+?\.py):\d+: )')
 
 OUT, HEADER, RUN, BODY, SUMMARY, OTHER = range(6)
-
-
-@dataclass
-class Section:
-    """One ``___ title ___`` section (or a headerless --tb=line failure block) being read."""
-
-    title: str | None
-    phase: str
-    kind: str  # FAILURES | ERRORS | PASSES
-    line: int
-    end: int = 0
-    body: list[tuple[int, str]] = field(default_factory=list)
-    worker: str | None = None
-    capture: str | None = None  # current Captured subsection: stdout | stderr | log
-    logs: list[tuple[int, int, str | None, str]] = field(
-        default_factory=list
-    )  # line, end, level, text
-    record: list | None = None  # the log record being read: [line, end, level, text]
-
-
-@dataclass
-class Entry:
-    """One short-summary line with its continuation lines (CI long form)."""
-
-    word: str
-    test: str
-    message: str
-    line: int
-    end: int
+# Shared results for the common no-event answers; callers only iterate the list.
+CLAIMED: tuple[bool, list[Event]] = (True, [])
+NOT_MINE: tuple[bool, list[Event]] = (False, [])
 
 
 class PytestParser:
@@ -90,8 +63,9 @@ class PytestParser:
     # -- the line protocol -------------------------------------------------------------------
 
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
+        # Every line of every text input passes here: cheapest tests first, regexes last.
         first = line[:1]
-        if first == "=" and line.endswith("="):
+        if first == "=" and line[-1:] == "=":
             m = MAJOR.match(line)
             if m:
                 return True, self._major(no, m.group(1))
@@ -100,33 +74,34 @@ class PytestParser:
             return True, self._body(no, line)
         if state == SUMMARY:
             return self._summary(no, line)
-        if (first.isdigit() or first == "n") and FINAL.match(line):
+        last = line[-1:]
+        if (last == "s" or last == ")") and " in " in line and FINAL.match(line):
             return True, self._finish(no, line)
         if state == HEADER:
             if line:
                 if line.startswith("rootdir: "):
                     self.rootdir = line[9:].split(",", 1)[0].rstrip("/") + "/"
-                return True, []
+                return CLAIMED
             self.state = RUN
-            return True, []
+            return CLAIMED
         if state == OTHER:
-            return True, []
-        if first == "[" and line.startswith("[gw"):
-            m = XDIST.match(line)
+            return CLAIMED
+        if first == "[":
+            m = XDIST.match(line) if line.startswith("[gw") else None
             if m:
                 self.workers[m.group(3)] = m.group(1)
                 self.state = max(self.state, RUN)
-                return True, []
-        if line.endswith("%]") and PROGRESS.match(line):
-            self.state = max(self.state, RUN)
-            return True, []
-        if state == RUN and (
-            line.endswith(" ") and "::" in line or line.startswith("scheduling tests")
-        ):
-            return True, []
-        if first == "!" and line.endswith("!"):
-            return True, []
-        return False, []
+                return CLAIMED
+        elif last == "]":
+            if line.endswith("%]") and PROGRESS.match(line):
+                self.state = max(self.state, RUN)
+                return CLAIMED
+        elif last == "!":
+            if first == "!":
+                return CLAIMED
+        elif state == RUN and (last == " " and "::" in line or line.startswith("scheduling tests")):
+            return CLAIMED
+        return NOT_MINE
 
     def close(self) -> list[Event]:
         self._end_section()
@@ -156,7 +131,7 @@ class PytestParser:
             m = MINOR.match(line)
             if m:
                 self._end_section()
-                self.section = _open(m.group(1), self.region, no)
+                self.section = open_section(m.group(1), self.region, no)
                 return []
         if sec is None:
             if not line and self.region != "FAILURES":
@@ -178,13 +153,13 @@ class PytestParser:
         if sec.title is None and not line.startswith(("E", " ")) and LINE_FORM.match(line):
             self._end_section()  # --tb=line: the one-line form closes a headerless block
         elif sec.capture is not None:
-            _captured(sec, no, line)
+            captured_line(sec, no, line)
         return []
 
     def _summary(self, no: int, line: str) -> tuple[bool, list[Event]]:
         if line.startswith(SUMMARY_WORDS):
             word, _, rest = line.partition(" ")
-            test, message = _split_summary(rest)
+            test, message = split_summary(rest)
             self.entries.append(Entry(word, test, message, no, no))
             return True, []
         if FINAL.match(line):
@@ -211,7 +186,7 @@ class PytestParser:
     def _end_section(self) -> None:
         sec = self.section
         if sec is not None:
-            _flush_log(sec)
+            flush_log(sec)
             if sec.body or sec.logs or sec.title is not None:
                 self.sections.append(sec)
             self.section = None
@@ -234,7 +209,7 @@ class PytestParser:
         for sec in sections:
             if sec.title is None:
                 continue
-            k = _match(sec, entries, used)
+            k = match_entry(sec, entries, used)
             if k is not None:
                 if sec.kind != "PASSES":  # the PASSED line still becomes its own event
                     used.add(k)
@@ -322,78 +297,8 @@ class PytestParser:
                     path = path[len(self.rootdir) :]
                 base = path.rsplit("/", 1)[-1]
                 if base.startswith("test_") or base.endswith("_test.py"):
-                    return path + "::" + _title_to_id(title)
+                    return path + "::" + title_to_id(title)
         return title
-
-
-def _open(title: str, region: str, no: int) -> Section:
-    for prefix, phase in (
-        ("ERROR at setup of ", "setup"),
-        ("ERROR at teardown of ", "teardown"),
-        ("ERROR collecting ", "collect"),
-    ):
-        if title.startswith(prefix):
-            return Section(title[len(prefix) :], phase, region, no)
-    return Section(title, "call", region, no)
-
-
-def _captured(sec: Section, no: int, line: str) -> None:
-    """A line of a Captured stdout/stderr/log subsection."""
-    if sec.capture == "log":
-        m = LOG_RECORD.match(line) if line[:1].isupper() else None
-        if m:
-            _flush_log(sec)
-            sec.record = [no, no, LEVELS.get(m.group(1)), m.group(3)]
-            return
-        pending = sec.record
-        if pending is not None:
-            pending[1] = no
-            pending[3] += "\n" + line
-            return
-    if line and any(n in line for n in NEEDLES):
-        _flush_log(sec)
-        sec.logs.append((no, no, None, line))
-
-
-def _flush_log(sec: Section) -> None:
-    pending = sec.record
-    if pending is not None:
-        sec.logs.append((pending[0], pending[1], pending[2], pending[3].rstrip("\n")))
-        sec.record = None
-
-
-def _split_summary(rest: str) -> tuple[str, str]:
-    """``node id - message``; ids may hold spaces and " - " inside their [param] part."""
-    start = 0
-    br = rest.find("[")
-    sep = rest.find(" - ")
-    if br != -1 and (sep == -1 or br < sep):
-        close = rest.find("]", br)
-        start = close if close != -1 else 0
-    sep = rest.find(" - ", start)
-    if sep == -1:
-        return rest.rstrip(), ""
-    return rest[:sep], rest[sep + 3 :]
-
-
-def _title_to_id(title: str) -> str:
-    head, br, param = title.partition("[")
-    return head.replace(".", "::") + br + param
-
-
-def _match(sec: Section, entries: list[Entry], used: set[int]) -> int | None:
-    """The summary entry a section title names (first unused one with the right outcome word)."""
-    title = sec.title or ""
-    words = ("FAILED",) if sec.phase == "call" else ("ERROR",)
-    if sec.kind == "PASSES":
-        words = ("PASSED",)
-    suffix = "::" + _title_to_id(title)
-    for k, entry in enumerate(entries):
-        if k in used or entry.word not in words:
-            continue
-        if entry.test == title or entry.test.endswith(suffix):
-            return k
-    return None
 
 
 def _link_text(link: Link) -> str:

@@ -1,0 +1,117 @@
+"""Pieces of a pytest report being read: per-test sections, captured output, summary entries."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
+LOG_RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) +(\S+) (.*)$")
+LEVELS = {
+    "DEBUG": "debug",
+    "INFO": "info",
+    "WARNING": "warn",
+    "ERROR": "error",
+    "CRITICAL": "fatal",
+}
+# Captured stdout/stderr lines worth keeping (with their test id) when they are not log records.
+NEEDLES = ("rror", "violat", "SQLSTATE", "xception")
+
+
+@dataclass
+class Section:
+    """One ``___ title ___`` section (or a headerless --tb=line failure block) being read."""
+
+    title: str | None
+    phase: str
+    kind: str  # FAILURES | ERRORS | PASSES
+    line: int
+    end: int = 0
+    body: list[tuple[int, str]] = field(default_factory=list)
+    worker: str | None = None
+    capture: str | None = None  # current Captured subsection: stdout | stderr | log
+    logs: list[tuple[int, int, str | None, str]] = field(
+        default_factory=list
+    )  # line, end, level, text
+    record: list | None = None  # the log record being read: [line, end, level, text]
+
+
+@dataclass
+class Entry:
+    """One short-summary line with its continuation lines (CI long form)."""
+
+    word: str
+    test: str
+    message: str
+    line: int
+    end: int
+
+
+def open_section(title: str, region: str, no: int) -> Section:
+    for prefix, phase in (
+        ("ERROR at setup of ", "setup"),
+        ("ERROR at teardown of ", "teardown"),
+        ("ERROR collecting ", "collect"),
+    ):
+        if title.startswith(prefix):
+            return Section(title[len(prefix) :], phase, region, no)
+    return Section(title, "call", region, no)
+
+
+def captured_line(sec: Section, no: int, line: str) -> None:
+    """A line of a Captured stdout/stderr/log subsection."""
+    if sec.capture == "log":
+        m = LOG_RECORD.match(line) if line[:1].isupper() else None
+        if m:
+            flush_log(sec)
+            sec.record = [no, no, LEVELS.get(m.group(1)), m.group(3)]
+            return
+        pending = sec.record
+        if pending is not None:
+            pending[1] = no
+            pending[3] += "\n" + line
+            return
+    if line and any(n in line for n in NEEDLES):
+        flush_log(sec)
+        sec.logs.append((no, no, None, line))
+
+
+def flush_log(sec: Section) -> None:
+    pending = sec.record
+    if pending is not None:
+        sec.logs.append((pending[0], pending[1], pending[2], pending[3].rstrip("\n")))
+        sec.record = None
+
+
+def split_summary(rest: str) -> tuple[str, str]:
+    """``node id - message``; ids may hold spaces and " - " inside their [param] part."""
+    start = 0
+    br = rest.find("[")
+    sep = rest.find(" - ")
+    if br != -1 and (sep == -1 or br < sep):
+        close = rest.find("]", br)
+        start = close if close != -1 else 0
+    sep = rest.find(" - ", start)
+    if sep == -1:
+        return rest.rstrip(), ""
+    return rest[:sep], rest[sep + 3 :]
+
+
+def title_to_id(title: str) -> str:
+    head, br, param = title.partition("[")
+    return head.replace(".", "::") + br + param
+
+
+def match_entry(sec: Section, entries: list[Entry], used: set[int]) -> int | None:
+    """The summary entry a section title names (first unused one with the right outcome word)."""
+    title = sec.title or ""
+    words = ("FAILED",) if sec.phase == "call" else ("ERROR",)
+    if sec.kind == "PASSES":
+        words = ("PASSED",)
+    suffix = "::" + title_to_id(title)
+    for k, entry in enumerate(entries):
+        if k in used or entry.word not in words:
+            continue
+        if entry.test == title or entry.test.endswith(suffix):
+            return k
+    return None
