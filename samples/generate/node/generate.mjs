@@ -7,6 +7,7 @@ import { createDatabase, resetSchema, SAMPLES_DIR } from './lib/common.mjs'
 import {
   TMP_DIR,
   check,
+  checkFailures,
   distinctRoots,
   readMeta,
   rootEntry,
@@ -48,9 +49,10 @@ function capture(name, script, args, storyHead) {
   if (res.stderr.trim()) throw new Error(`${name}: unexpected stderr\n${res.stderr}`)
   writeSample(name, 'app.pino.log', res.stdout)
   const found = distinctRoots(readMeta(meta).roots)
-  const story =
-    `${storyHead} Captured from PostgreSQL 15 on 127.0.0.1:5432; no tests ran, ` +
-    'so nothing is explained and nothing is unexplained.'
+  const source = found.length
+    ? 'Captured from PostgreSQL 15 on 127.0.0.1:5432'
+    : 'Nothing listens on port 1, so Node reports ECONNREFUSED and no PostgreSQL error exists'
+  const story = `${storyHead} ${source}; no tests ran, so nothing is explained or unexplained.`
   writeExpected(name, { story, roots: found.map((f) => rootEntry(f)) })
   const withCode = !name.endsWith('-as-cause')
   checks.push([name, 'app.pino.log', needlesOf(found, ['ECONNREFUSED'], withCode)])
@@ -131,6 +133,12 @@ async function inspectSample() {
   checks.push(['node-inspect', 'stderr.log', ['23503', 'users_org_id_fkey', 'Node.js v']])
 }
 
+const VITEST_SAMPLES = [
+  'node-vitest-pg',
+  'incident-cleanup-race',
+  'incident-gotrue-trigger',
+  'incident-noisy-10k',
+]
 const VITEST = 'node node_modules/vitest/vitest.mjs run --reporter=default --reporter=junit'
 
 async function vitestSample() {
@@ -171,6 +179,7 @@ async function main() {
   checks.push(...(await generateGotrueTrigger()))
   checks.push(...(await generateNoisy()))
   const problems = checks.flatMap(([name, file, needles]) => check(name, file, needles))
+  for (const name of VITEST_SAMPLES) problems.push(...checkFailures(name))
   rmSync(TMP_DIR, { recursive: true, force: true })
   if (problems.length) {
     console.error(`sanity check failed:\n  ${problems.join('\n  ')}`)

@@ -106,3 +106,23 @@ export function check(name, file, needles) {
   if (text.includes(GEN_DIR) || text.includes(REPO_DIR)) problems.push(`${name}/${file}: path not normalised`)
   return problems
 }
+
+const unescapeXml = (s) =>
+  s.replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&')
+
+/** The failing test ids of a vitest JUnit file must be exactly those expected.json names. */
+export function checkFailures(name) {
+  const dir = path.join(SAMPLES_DIR, name)
+  const xml = readFileSync(path.join(dir, 'junit.xml'), 'utf8')
+  const expected = JSON.parse(readFileSync(path.join(dir, 'expected.json'), 'utf8'))
+  const failed = []
+  const re = /<testcase classname="([^"]*)" name="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g
+  for (const m of xml.matchAll(re)) {
+    if (m[3].includes('<failure')) failed.push(`${unescapeXml(m[1])} > ${unescapeXml(m[2])}`)
+  }
+  const want = [...expected.roots.flatMap((r) => r.explains), ...expected.unexplained]
+  const missing = want.filter((t) => !failed.includes(t))
+  const extra = failed.filter((t) => !want.includes(t))
+  return [...missing.map((t) => `${name}: expected failure did not happen: ${t}`),
+    ...extra.map((t) => `${name}: unexpected failure: ${t}`)]
+}
