@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
 import jinja2
 import orjson
 
-FORMATS = ("terminal", "json", "md")
+FORMATS = ("terminal", "json", "md", "html")
+CLIP = 600  # characters of one quoted log line shown before a visible cut marker
 
 
 def to_json(data: dict[str, Any]) -> str:
@@ -32,6 +34,10 @@ def environment(template_dir: str | None = None, html: bool = False) -> jinja2.E
     env.filters["code"] = md_code
     env.filters["fence"] = md_fence
     env.filters["cell"] = md_cell
+    env.filters["tcode"] = md_table_code
+    env.filters["prose"] = md_prose
+    env.filters["clip"] = clip
+    env.filters["safe_url"] = safe_url
     return env
 
 
@@ -65,10 +71,49 @@ def md_fence(text: object, lang: str = "") -> str:
     return f"{fence}{lang}\n{s}\n{fence}"
 
 
+def md_table_code(text: object) -> str:
+    """A code span inside a GFM table cell, where a pipe ends the cell even in code."""
+    return md_code(text).replace("|", "\\|")
+
+
 def md_cell(text: object) -> str:
-    """Text safe inside a Markdown table cell."""
-    s = str(text if text is not None else "").replace("\n", " ").replace("|", "\\|")
-    return s
+    """Text safe inside a Markdown table cell: one line, markup characters escaped."""
+    return md_prose(text)
+
+
+# `(`, `)` and `!` are left alone: without an unescaped `[` they cannot start a link or image;
+# an underscore inside a word (users_org_id_fkey) cannot start emphasis either.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>#|~&]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_LIST_START = re.compile(r"^(\s*)(\d+)([.)])")
+
+
+def md_prose(text: object) -> str:
+    """Log-derived text as one line of inert Markdown prose: every markup character escaped,
+    so it can open no link, emphasis, HTML tag, code span, heading or list."""
+    raw = str(text if text is not None else "")
+    s = " ".join(raw.split())
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    if s[:1] and s[:1] in "-=":
+        s = "\\" + s
+    s = _LIST_START.sub(r"\1\2\\\3", s)
+    # keep one space at either end so prose pieces can be joined around code spans
+    lead = " " if raw[:1].isspace() and s else ""
+    trail = " " if raw[-1:].isspace() and s else ""
+    return f"{lead}{s}{trail}"
+
+
+def clip(text: object, limit: int = CLIP) -> str:
+    """Long evidence cut with a visible marker, never silently."""
+    s = str(text if text is not None else "")
+    if len(s) <= limit:
+        return s
+    return f"{s[:limit]} [… cut: {len(s) - limit} more characters]"
+
+
+def safe_url(url: object) -> str:
+    """Only http(s) links are rendered as links; anything else becomes an empty href."""
+    s = str(url or "").strip()
+    return s if s.startswith(("https://", "http://")) else ""
 
 
 def render_template(name: str, data: dict[str, Any], template_dir: str | None = None) -> str:
@@ -81,4 +126,6 @@ def render(data: dict[str, Any], fmt: str, template_dir: str | None = None) -> s
         return to_json(data)
     if fmt == "md":
         return render_template("report.md.j2", data, template_dir)
+    if fmt == "html":
+        return render_template("report.html.j2", data, template_dir)
     raise ValueError(f"unknown format {fmt}")

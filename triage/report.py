@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from triage import sqlstate
+from triage.investigation import finding_sections
 from triage.model import DbError, Failure, Finding, InputStats
 from triage.pipeline import Report
 
@@ -40,9 +41,42 @@ def describe(err: DbError) -> str:
     return f"{cond}{where}: {err.message.splitlines()[0] if err.message else ''}".strip()
 
 
-def report_data(report: Report) -> dict[str, Any]:
+def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
+    """The report as one JSON-ready dict; secrets in every string masked unless redact=False."""
+    from triage import investigation
+
     corr = report.correlation
     failures = [_failure(f, corr.roots.get(f.id), corr.scopes.get(f.id)) for f in corr.failures]
+    data = _contract(report, failures)
+    # sections added for the investigation report (issue 4); keys are only ever added
+    data["input_totals"] = investigation.input_totals(data["inputs"])
+    data["reported_vs_actual"] = investigation.reported_vs_actual(data)
+    data["schema_files"] = _schema_files(report)
+    parts = investigation.summary_parts(data)
+    data["summary_parts"] = parts
+    data["summary_text"] = "".join(text for _, text in parts)
+    data["redacted"] = redact
+    if redact:
+        from triage.redact import redact_data
+
+        data = redact_data(data)
+    return data
+
+
+def _schema_files(report: Report) -> dict[str, Any]:
+    schema = getattr(report, "schema", None)
+    if schema is None:
+        return {"searched": False, "files": [], "skipped": [], "definitions": 0}
+    return {
+        "searched": True,
+        "files": list(schema.files),
+        "skipped": list(schema.skipped),
+        "definitions": len(schema.definitions),
+    }
+
+
+def _contract(report: Report, failures: list[dict[str, Any]]) -> dict[str, Any]:
+    corr = report.correlation
     return {
         "schema": SCHEMA,
         "inputs": [_input(s) for s in report.inputs],
@@ -137,6 +171,7 @@ def _finding(f: Finding, report: Report) -> dict[str, Any]:
         "evidence": [
             {"path": v.path, "line": v.line, "text": v.text, "role": v.role} for v in f.evidence
         ],
+        **finding_sections(f, report),
     }
 
 

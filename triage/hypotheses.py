@@ -1,0 +1,310 @@
+"""Ranking a pattern's likely causes with evidence for and against each, from the key lifecycle,
+the schema linkage and the failures; and what would prove the verdict wrong.
+
+A cause is tagged by what it claims (parent never created, deleted by cleanup, a race, another
+transaction, a stale id, parallel workers, schema missing or mismatched); each tag reads the same
+few facts. Untagged causes keep the catalog's weight and say that the logs do not decide them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from triage.lifecycle import Lifecycle, Mention
+from triage.model import Finding
+
+RACE_SECONDS = 2.0
+TAGS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("parallel", ("parallel", "concurrent", "worker", "xdist", "simultaneous")),
+    ("deleted", ("deleted", "cleanup", "truncate", "teardown", "removed", "wrong order")),
+    ("visibility", ("another transaction", "connection", "commit", "visible")),
+    (
+        "stale",
+        (
+            "stale",
+            "hard-coded",
+            "cached",
+            "previous run",
+            "never persisted",
+            "left over",
+            "left by",
+        ),
+    ),
+    (
+        "missing-parent",
+        ("did not run first", "before its parent", "does not exist", "never created"),
+    ),
+    (
+        "schema-mismatch",
+        ("differs from the constraint", "column list", "partial unique", "onconflict option"),
+    ),
+    (
+        "schema-missing",
+        ("migration", "not applied", "unapplied", "does not exist in the test database"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the evidence says, gathered once per finding."""
+
+    lifecycle: Lifecycle | None
+    link: dict[str, Any] | None
+    created: tuple[Mention, ...] = ()
+    deleted: tuple[Mention, ...] = ()
+    failed: tuple[Mention, ...] = ()
+    workers: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+
+
+def tags_of(text: str) -> list[str]:
+    low = text.lower()
+    return [tag for tag, words in TAGS if any(w in low for w in words)]
+
+
+def facts(finding: Finding, lifecycle: Lifecycle | None, link: dict[str, Any] | None) -> Facts:
+    before = lifecycle.before_failure() if lifecycle else ()
+    created = tuple(m for m in before if m.action == "create" and m.subject != "child")
+    deleted = tuple(m for m in before if m.action == "delete")
+    failed = tuple(m for m in lifecycle.mentions if m.action == "fail") if lifecycle else ()
+    return Facts(lifecycle, link, created, deleted, failed)
+
+
+def rank(
+    finding: Finding, pattern: Any, lifecycle: Lifecycle | None, link: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The pattern's causes, best supported first, each with evidence for and against."""
+    causes = list(getattr(pattern, "causes", ()) or ()) if pattern is not None else []
+    f = facts(finding, lifecycle, link)
+    out: list[dict[str, Any]] = []
+    for order, cause in enumerate(causes):
+        text = getattr(cause, "text", str(cause))
+        weight = float(getattr(cause, "weight", 1.0) or 1.0)
+        pro: list[dict[str, Any]] = []
+        con: list[dict[str, Any]] = []
+        for tag in tags_of(text):
+            _judge(tag, finding, f, pro, con)
+        score = weight + 3 * len(pro) - 3 * len(con)
+        out.append(
+            {
+                "text": text,
+                "evidence_hint": getattr(cause, "evidence_hint", None),
+                "weight": weight,
+                "score": score,
+                "for": pro[:4],
+                "against": con[:4],
+                "_order": order,
+            }
+        )
+    out.sort(key=lambda h: (-h["score"], h["_order"]))
+    for i, h in enumerate(out, start=1):
+        h["rank"] = i
+        h["verdict"] = (
+            "supported"
+            if h["for"] and not h["against"]
+            else "contradicted"
+            if h["against"] and not h["for"]
+            else "mixed"
+            if h["for"]
+            else "undecided"
+        )
+        del h["_order"]
+    return out
+
+
+def _ev(text: str, m: Mention | None = None) -> dict[str, Any]:
+    return {
+        "text": text,
+        "path": m.path if m else None,
+        "line": m.line if m else None,
+        "quote": m.text if m else None,
+    }
+
+
+def _judge(
+    tag: str, finding: Finding, f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]
+) -> None:
+    err = finding.root
+    parent = err.referenced_table or "the parent table"
+    key = ", ".join(f"{c}={v}" for c, v in err.key) or "the key"
+    traced = f.lifecycle is not None
+    if tag == "missing-parent" and traced and err.sqlstate == "23503":
+        if f.created:
+            con.append(_ev(f"{key} was written before the failure", f.created[0]))
+        elif not f.deleted:
+            pro.append(_ev(f"no line before the failure creates or mentions {parent} with {key}"))
+    elif tag == "deleted" and traced:
+        if f.deleted:
+            pro.append(_ev(f"{key} was deleted before the failure", f.deleted[-1]))
+        else:
+            con.append(_ev(f"no line before the failure deletes {key}"))
+        _on_delete(f, pro, con)
+    elif tag == "parallel":
+        gap = _gap(f)
+        if gap is not None and gap <= RACE_SECONDS:
+            pro.append(
+                _ev(
+                    f"the delete came {gap * 1000:.0f} ms before the failing write: a race",
+                    f.deleted[-1],
+                )
+            )
+        elif traced and not f.deleted and err.sqlstate == "23503" and not f.created:
+            pass  # nothing deleted nor created: parallelism is neither shown nor excluded
+        elif traced and f.deleted and gap is not None:
+            con.append(
+                _ev(
+                    f"the delete came {gap:.1f} s before the failure, not a close race",
+                    f.deleted[-1],
+                )
+            )
+    elif tag == "visibility" and traced:
+        if f.created and not f.deleted:
+            pro.append(
+                _ev(
+                    f"{key} was created before the failure and never deleted, yet not visible",
+                    f.created[-1],
+                )
+            )
+        elif not f.created:
+            con.append(_ev(f"no line shows {key} being created at all"))
+    elif tag == "stale" and traced:
+        if not f.created and not f.deleted and f.lifecycle and not f.lifecycle.before_failure():
+            pro.append(
+                _ev(f"{key} appears only in the failing lines: nothing in this run produced it")
+            )
+        elif f.created:
+            con.append(_ev(f"{key} was produced in this run", f.created[0]))
+    elif tag in ("schema-missing", "schema-mismatch"):
+        _schema_tag(tag, f, pro, con)
+
+
+def _on_delete(f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> None:
+    link = f.link or {}
+    rule = link.get("on_delete")
+    c = link.get("constraint")
+    if rule and c and f.deleted:
+        pro.append(
+            {
+                "text": f"the constraint is ON DELETE {rule['action']} ({rule['meaning']})",
+                "path": c["path"],
+                "line": c["line"],
+                "quote": c["ddl"],
+            }
+        )
+
+
+def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> None:
+    link = f.link
+    if not link:
+        return
+    oc = link.get("on_conflict")
+    if oc is not None:
+        cols = ", ".join(oc["columns"])
+        if tag == "schema-missing":
+            if oc["covered_by"]:
+                d = oc["covered_by"][0]
+                pro.append(
+                    {
+                        "text": f"the migrations define {d['name']} on ({cols}): the test database did not apply it",
+                        "path": d["path"],
+                        "line": d["line"],
+                        "quote": d["ddl"],
+                    }
+                )
+            else:
+                pro.append(
+                    {
+                        "text": f"no migration defines a unique constraint or index on exactly ({cols})",
+                        "path": None,
+                        "line": None,
+                        "quote": None,
+                    }
+                )
+        else:
+            for d in oc["partial_only"][:1]:
+                pro.append(
+                    {
+                        "text": f"{d['name']} covers ({cols}) only WHERE ...: ON CONFLICT needs the same predicate",
+                        "path": d["path"],
+                        "line": d["line"],
+                        "quote": d["ddl"],
+                    }
+                )
+            if not oc["unique_on_table"]:
+                con.append(
+                    {
+                        "text": f"no unique constraint of any shape is defined on {oc['table']}",
+                        "path": None,
+                        "line": None,
+                        "quote": None,
+                    }
+                )
+        return
+    dropped = link.get("dropped")
+    if tag == "schema-missing" and dropped:
+        pro.append(
+            {
+                "text": f"a migration drops {dropped['name']}",
+                "path": dropped["path"],
+                "line": dropped["line"],
+                "quote": dropped["ddl"],
+            }
+        )
+
+
+def _gap(f: Facts) -> float | None:
+    if not f.deleted or not f.failed:
+        return None
+    a, b = _ts(f.deleted[-1].time), _ts(f.failed[0].time)
+    return b - a if a is not None and b is not None and b >= a else None
+
+
+def _ts(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00").replace(",", ".")).timestamp()
+    except ValueError:
+        return None
+
+
+def prove_wrong(finding: Finding, scope: str | None) -> list[str]:
+    """Observations that would overturn the verdict, in the finding's own names."""
+    err = finding.root
+    key = ", ".join(f"{c}={v}" for c, v in err.key)
+    out: list[str] = []
+    code = err.sqlstate or ""
+    if code == "23503" and not err.message.startswith("update or delete"):
+        out.append(
+            f"A row of {err.referenced_table or 'the parent table'} with {key or 'this key'} committed and "
+            "visible to the failing connection before the insert (then visibility, not absence, is the cause)."
+        )
+    elif code == "23503":
+        out.append(
+            f"No row of {err.table or 'the child table'} referencing {key or 'the key'} when the delete ran "
+            "(then the child was added concurrently, by a trigger, a job or a parallel test)."
+        )
+    elif code == "23505":
+        out.append(
+            f"{key or 'The key'} absent from {err.table or 'the table'} when the test starts (then the "
+            "duplicate is made inside the test itself, e.g. a retry or a double submit)."
+        )
+    elif code == "42P10":
+        out.append(
+            "The test database (\\d of the table) listing a unique constraint or index on exactly the "
+            "ON CONFLICT columns, without a WHERE clause."
+        )
+    elif code.startswith("40"):
+        out.append("The same failure on a run with a single worker and no concurrent requests.")
+    if scope in ("window", "pid", "previous"):
+        out.append(
+            f"The failing tests still failing with this error fixed: they were linked by {scope} "
+            "proximity only, not by their own traceback."
+        )
+    out.append(
+        "A failure it explains printing a different database error of its own when run alone."
+    )
+    return out
