@@ -156,3 +156,35 @@ def test_key_and_normalise() -> None:
     assert key("tests/a.test.ts > suite > name") == "a.test::suite::name"
     assert normalise("tests.test_orders.test_x") == "tests/test_orders.py::test_x"
     assert from_junit("tests/a.test.ts", "suite > name") == "tests/a.test.ts > suite > name"
+
+
+def test_vitest_junit_keeps_the_serialized_pg_error() -> None:
+    events, counts = read((FIX / "vitest-junit.xml").read_bytes())
+    found = by_test(events)
+    dup = found[("tests/users.vitest.test.js > users repo > inserts a duplicate email", "call")]
+    assert dup.outcome == "failed"
+    assert dup.chain[0].exc == "error"  # node-pg's DatabaseError prints as lower-case "error"
+    assert dup.chain[0].message.startswith(
+        'duplicate key value violates unique constraint "users_email_key"'
+    )
+    assert (
+        "code: '23505'" in dup.chain[0].message
+        and "constraint: 'users_email_key'" in dup.chain[0].message
+    )
+    assert "node_modules/pg" not in dup.chain[0].message  # stack frames are not message
+    assert found[("tests/users.vitest.test.js > users repo > passes", "call")].outcome == "passed"
+    assert same_test(
+        "tests/users.vitest.test.js > users repo > adds numbers",
+        "tests/users.vitest.test.js >  users repo > adds numbers",
+    )
+    assert not counts.skipped
+
+
+def test_jest_junit_reads_message_from_the_body() -> None:
+    events, _ = read((FIX / "jest-junit.xml").read_bytes())
+    found = by_test(events)
+    dup = found[("users repo inserts a duplicate email", "call")]
+    assert dup.text == 'error: duplicate key value violates unique constraint "users_email_key"'
+    assert dup.chain[0].exc == "error"
+    assert found[("users repo adds numbers", "call")].chain[0].exc == "Error"
+    assert found[("users repo passes", "call")].outcome == "passed"

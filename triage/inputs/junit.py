@@ -16,6 +16,7 @@ FMT = "junit"
 CHUNK = 1 << 20
 PHASE_PREFIX = (('failed on setup with "', "setup"), ('failed on teardown with "', "teardown"))
 JS_FRAME = "    at "
+JS_VITEST = " \u276f "  # vitest frame marker " ❯ "
 
 
 @dataclass
@@ -146,16 +147,35 @@ def _error_phase(message: str, test: str) -> tuple[str, str]:
 
 
 def _chain(body: str, line: int, message: str) -> tuple[Link, ...]:
-    """Python bodies in any --tb style; JS stacks (``    at`` frames); else the message alone."""
+    """Python bodies in any --tb style; JS stacks (vitest/jest); else the message alone."""
     if body.strip():
-        if JS_FRAME in body:
-            head = body.split("\n" + JS_FRAME, 1)[0].strip()
-            return (link_from_text(head, line),)
         numbered = [(line + i, text) for i, text in enumerate(body.split("\n"))]
+        if JS_FRAME in body or JS_VITEST in body:
+            return _js_chain(numbered)
         chain = parse_traceback(numbered)
         if chain:
             return chain
     return (link_from_text(message, line),) if message else ()
+
+
+def _js_chain(numbered: list[tuple[int, str]]) -> tuple[Link, ...]:
+    """``error: msg`` up to the first stack frame; vitest's ``Serialized Error: {...}`` (the pg
+    error's own fields: code, detail, constraint) is kept in the message for the extractor."""
+    start = next((i for i, (_, text) in enumerate(numbered) if text.strip()), None)
+    if start is None:
+        return ()
+    head: list[str] = []
+    extra: list[str] = []
+    in_stack = False
+    for _, text in numbered[start:]:
+        if text.startswith((JS_FRAME, JS_VITEST)):
+            in_stack = True
+        elif text.startswith("Serialized Error: "):
+            extra.append(text)
+        elif not in_stack:
+            head.append(text)
+    message = "\n".join([*head, *extra]).strip()
+    return (link_from_text(message, numbered[start][0]),)
 
 
 def _first(chain: tuple[Link, ...]) -> str:

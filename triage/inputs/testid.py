@@ -58,7 +58,7 @@ def from_junit(classname: str, name: str) -> str:
         return normalise(name.replace(".", "/") + ".py") if name.startswith("tests.") else name
     if "/" in classname or classname.endswith(JS_EXT):
         return normalise(f"{classname} > {name}")
-    if name.startswith(classname + " "):
+    if name == classname or name.startswith(classname + " "):
         return name  # jest-junit default: classname "{suite} {title}", name the same
     return normalise(f"{classname}.{name}")
 
