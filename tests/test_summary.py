@@ -57,10 +57,8 @@ def test_a_root_cause_is_new_then_recurring_then_resolved_then_regressed() -> No
         "commit": "c1",
         "time": "2025-11-01T02:00:00Z",
     }
-    assert first["tests"] == [
-        "tests/test_fk.py::test_add_user_to_missing_org",
-        "tests/test_fk.py::test_delete_org_with_users",
-    ]
+    # The child insert; the parent delete is a fingerprint of its own.
+    assert first["tests"] == ["tests/test_fk.py::test_add_user_to_missing_org"]
 
     history += night(2, FK, SIGNUP)
     second = by_print(summarize(history, {"night-2"}))
@@ -114,13 +112,28 @@ def test_a_test_failing_in_one_run_and_not_another_of_the_same_commit_is_flaky()
         {
             "test": "tests/test_fk.py::test_delete_org_with_users",
             "commit": "abc",
-            "job": "pytest",
+            "jobs": ["pytest"],
             "failed_in": ["night-1"],
             "passed_in": ["night-1b"],
+            "retried": False,
         }
     ]
     # Different commits are different code: no flakiness claimed.
     assert summarize(night(1, FK, commit="a") + [one], {"night-1b"})["flaky"] == []
+
+
+def test_a_test_the_report_lists_as_failed_and_passed_passed_on_retry() -> None:
+    data = dict(
+        sample_report(FK), passed=[{"test": "tests/test_fk.py::test_add_user_to_missing_org"}]
+    )
+    rec = record_from_report(
+        data, RunMeta("night-1", "abc", "main", "pytest", "2025-11-01T02:00:00Z")
+    )
+    (flaky,) = summarize([rec], {"night-1"})["flaky"]
+    assert (
+        flaky["test"] == "tests/test_fk.py::test_add_user_to_missing_org"
+        and flaky["retried"] is True
+    )
 
 
 def test_classification_rate_counts_explained_failures_of_the_current_runs() -> None:

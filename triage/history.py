@@ -22,7 +22,7 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS triage_runs (
         run_id TEXT NOT NULL, job TEXT NOT NULL, commit_sha TEXT, branch TEXT, url TEXT,
         started_at TEXT NOT NULL, recorded_at TEXT NOT NULL,
-        failures INTEGER NOT NULL, explained INTEGER NOT NULL,
+        failures INTEGER NOT NULL, explained INTEGER NOT NULL, passed TEXT NOT NULL,
         PRIMARY KEY (run_id, job))""",
     """CREATE TABLE IF NOT EXISTS triage_findings (
         run_id TEXT NOT NULL, job TEXT NOT NULL, fingerprint TEXT NOT NULL,
@@ -49,6 +49,7 @@ class RunRecord:
     recorded_at: str = ""
     findings: tuple[dict[str, Any], ...] = ()  # {"fingerprint", "occurrences", "tests", ...finding}
     failures: tuple[dict[str, Any], ...] = ()  # report failure dicts
+    passed: tuple[str, ...] = ()  # tests seen passing, when the report lists them
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -92,6 +93,7 @@ def rows_for(
         run.recorded_at,
         len(run.failures),
         run.explained,
+        json.dumps(sorted(set(run.passed))),
     )
     finding_rows = [
         (
@@ -129,7 +131,7 @@ def build_records(
     for run_id, job, data in failures:
         by_key.setdefault((run_id, job), {"f": [], "x": []})["x"].append(json.loads(data))
     out = []
-    for run_id, job, commit, branch, url, started, recorded in runs:
+    for run_id, job, commit, branch, url, started, recorded, passed in runs:
         rows = by_key.get((run_id, job), {"f": [], "x": []})
         out.append(
             RunRecord(
@@ -142,6 +144,7 @@ def build_records(
                 recorded,
                 tuple(sorted(rows["f"], key=lambda f: f["fingerprint"])),
                 tuple(sorted(rows["x"], key=lambda f: _failure_order(f["id"]))),
+                tuple(json.loads(passed)),
             )
         )
     out.sort(key=lambda r: (r.started_at, r.recorded_at, r.run_id, r.job))
@@ -161,7 +164,7 @@ def check_version(found: str | None, where: str) -> None:
         )
 
 
-RUN_COLUMNS = "run_id, job, commit_sha, branch, url, started_at, recorded_at"
+RUN_COLUMNS = "run_id, job, commit_sha, branch, url, started_at, recorded_at, passed"
 
 
 class SqliteStore(Store):
@@ -206,11 +209,11 @@ class SqliteStore(Store):
         try:
             cur.execute("BEGIN IMMEDIATE")
             cur.execute(
-                "INSERT INTO triage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO triage_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (run_id, job) DO UPDATE SET commit_sha = excluded.commit_sha, "
                 "branch = excluded.branch, url = excluded.url, started_at = excluded.started_at, "
                 "recorded_at = excluded.recorded_at, failures = excluded.failures, "
-                "explained = excluded.explained",
+                "explained = excluded.explained, passed = excluded.passed",
                 run_row,
             )
             for table in ("triage_findings", "triage_failures"):
@@ -294,11 +297,12 @@ class PgStore(Store):
             with self.conn.transaction(), self.conn.cursor() as cur:
                 # The upsert locks the run's row first, so two writers of one key take turns.
                 cur.execute(
-                    "INSERT INTO triage_runs VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+                    "INSERT INTO triage_runs VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                     "ON CONFLICT (run_id, job) DO UPDATE SET commit_sha = excluded.commit_sha, "
                     "branch = excluded.branch, url = excluded.url, "
                     "started_at = excluded.started_at, recorded_at = excluded.recorded_at, "
-                    "failures = excluded.failures, explained = excluded.explained",
+                    "failures = excluded.failures, explained = excluded.explained, "
+                    "passed = excluded.passed",
                     run_row,
                 )
                 for table in ("triage_findings", "triage_failures"):

@@ -77,7 +77,14 @@ def record_from_report(
         recorded_at=recorded_at or _now(),
         findings=tuple(findings),
         failures=kept,
+        passed=tuple(_test_names(data.get("passed") or [])),
     )
+
+
+def _test_names(items: list[Any]) -> list[str]:
+    """The report's passing tests, as ids or as {"test": id, ...} dicts."""
+    names = [i.get("test") if isinstance(i, dict) else i for i in items]
+    return [n for n in names if isinstance(n, str) and n]
 
 
 @dataclass(frozen=True)
@@ -210,34 +217,42 @@ def _fingerprint(
 
 
 def flaky_tests(records: list[RunRecord], current: set[str]) -> list[dict[str, Any]]:
-    """Tests that failed in some records and not in others of the same commit and job.
+    """Tests that failed and passed on the same commit (in two runs, or on a retry in one run).
 
-    Records of one commit and job ran the same code; a test failing in only some of them is
-    flaky. Only commits of the current runs are considered.
+    A pass is one the report listed (its "passed" key). A record without such a list counts a
+    test as passed when another record of the same commit and job failed it and this one did not.
+    Only commits of the current runs are considered.
     """
-    groups: dict[tuple[str, str], list[RunRecord]] = defaultdict(list)
     commits = {r.commit for r in records if r.run_id in current and r.commit}
-    for rec in records:
-        if rec.commit in commits:
-            groups[(rec.commit or "", rec.job)].append(rec)
     out = []
-    for (commit, job), recs in sorted(groups.items()):
-        if len(recs) < 2:
-            continue
+    for commit in sorted(commits):
+        recs = [r for r in records if r.commit == commit]
         failing = [{f["test"] for f in r.failures if f.get("test")} for r in recs]
-        for test in sorted(set().union(*failing)):
-            failed = [r.run_id for r, tests in zip(recs, failing, strict=True) if test in tests]
-            passed = [r.run_id for r, tests in zip(recs, failing, strict=True) if test not in tests]
-            if passed:
-                out.append(
-                    {
-                        "test": test,
-                        "commit": commit,
-                        "job": job,
-                        "failed_in": failed,
-                        "passed_in": passed,
-                    }
-                )
+        failed_in: dict[str, list[str]] = defaultdict(list)
+        passed_in: dict[str, list[str]] = defaultdict(list)
+        jobs: dict[str, set[str]] = defaultdict(set)
+        for rec, tests in zip(recs, failing, strict=True):
+            for test in tests:
+                failed_in[test].append(rec.run_id)
+                jobs[test].add(rec.job)
+        for rec, tests in zip(recs, failing, strict=True):
+            if rec.passed:
+                seen = set(rec.passed) & set(failed_in)
+            else:
+                seen = {t for t in failed_in if t not in tests and rec.job in jobs[t]}
+            for test in seen:
+                passed_in[test].append(rec.run_id)
+        for test in sorted(set(failed_in) & set(passed_in)):
+            out.append(
+                {
+                    "test": test,
+                    "commit": commit,
+                    "jobs": sorted(jobs[test]),
+                    "failed_in": failed_in[test],
+                    "passed_in": passed_in[test],
+                    "retried": bool(set(failed_in[test]) & set(passed_in[test])),
+                }
+            )
     return out
 
 
