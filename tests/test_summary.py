@@ -304,3 +304,68 @@ def test_a_broken_history_file_is_one_line_not_a_traceback(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["summary", run, "--history", str(bad), "--no-step-summary"])
     assert result.exit_code == 2
     assert "Traceback" not in result.output and "cannot open history" in result.output
+
+
+GITHUB_ENV = {
+    "GITHUB_ACTIONS": "true",
+    "GITHUB_RUN_ID": "9876",
+    "GITHUB_RUN_ATTEMPT": "2",
+    "GITHUB_SHA": "0123abcd",
+    "GITHUB_REF_NAME": "42/merge",
+    "GITHUB_HEAD_REF": "fix-fk",
+    "GITHUB_JOB": "tests",
+    "GITHUB_SERVER_URL": "https://github.com",
+    "GITHUB_REPOSITORY": "acme/shop",
+}
+
+
+def test_run_metadata_from_each_ci_system() -> None:
+    from triage.runmeta import from_env
+
+    gh = from_env(GITHUB_ENV)
+    assert (gh.run_id, gh.commit, gh.branch, gh.job) == ("9876.2", "0123abcd", "fix-fk", "tests")
+    assert gh.url == "https://github.com/acme/shop/actions/runs/9876"
+    gl = from_env(
+        {
+            "GITLAB_CI": "true",
+            "CI_PIPELINE_ID": "555",
+            "CI_COMMIT_SHA": "beef",
+            "CI_COMMIT_REF_NAME": "main",
+            "CI_JOB_NAME": "pytest 1/2",
+            "CI_JOB_STARTED_AT": "2025-11-02T03:04:05+01:00",
+        }
+    )
+    assert (gl.run_id, gl.commit, gl.branch, gl.job, gl.time) == (
+        "555",
+        "beef",
+        "main",
+        "pytest 1/2",
+        "2025-11-02T02:04:05Z",
+    )
+    bk = from_env(
+        {
+            "BUILDKITE": "true",
+            "BUILDKITE_BUILD_NUMBER": "77",
+            "BUILDKITE_COMMIT": "cafe",
+            "BUILDKITE_BRANCH": "main",
+            "BUILDKITE_LABEL": ":pytest: tests",
+        }
+    )
+    assert (bk.run_id, bk.commit, bk.job) == ("77", "cafe", ":pytest: tests")
+    assert from_env({}) == RunMeta()
+
+
+def test_options_beat_the_run_file_which_beats_the_environment(tmp_path: Path) -> None:
+    from triage.runmeta import resolve
+
+    run = tmp_path / "artifacts" / "shard-1"
+    run.mkdir(parents=True)
+    assert resolve(str(run), RunMeta(), GITHUB_ENV, several=False).run_id == "9876.2"
+    (run / "triage-run.json").write_text(json.dumps({"run": {"id": "from-file", "commit": "f11e"}}))
+    meta = resolve(str(run), RunMeta(commit="given"), GITHUB_ENV, several=True)
+    assert (meta.run_id, meta.commit, meta.branch) == ("from-file", "given", "fix-fk")
+    assert meta.job == "shard-1"  # several directories: each keeps its own name as the job
+    (run / "triage-run.json").write_text("{not json")
+    assert (
+        resolve(str(run), RunMeta(), {}, several=False).run_id == "shard-1"
+    )  # broken file: ignored
