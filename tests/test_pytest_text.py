@@ -202,6 +202,12 @@ def test_tb_no_builds_events_from_the_cut_summary() -> None:
     )
 
 
+def test_tb_no_with_verbose_progress_tells_teardown_from_setup() -> None:
+    found = failures_of(parse("no-v.log"))
+    assert {(t, p, e.outcome) for (t, p), e in found.items()} == EXPECTED
+    assert found[(MOD + "test_teardown_error", "teardown")].text == "psycopg2.errors.ForeignKeyV..."
+
+
 def test_long_ci_summary_alone_gives_full_messages() -> None:
     lines = lines_of("ci.log")
     start = lines.index(

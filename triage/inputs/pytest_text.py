@@ -32,6 +32,7 @@ PROGRESS = re.compile(
     r"^(?:\S+ )?[.FEsxXR]+ +\[ *\d+%\]$|^\S+::.* (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$"
 )
 XDIST = re.compile(r"^\[(gw\d+)\] \[ *\d+%\] ([A-Z]+) (.+?) ?$")
+VERBOSE = re.compile(r"^(\S+::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$")
 WORKER = re.compile(r"^\[(gw\d+)\] \S+ -- Python ")
 SUMMARY_WORDS = ("FAILED ", "ERROR ", "PASSED ", "SKIPPED ", "XFAIL ", "XPASS ")
 # --tb=line one-line form: "/repo/tests/test_orders.py:25: psycopg2.errors.UniqueViolation: ..."
@@ -57,6 +58,9 @@ class PytestParser:
         self.sections: list[Section] = []
         self.entries: list[Entry] = []
         self.workers: dict[str, str] = {}
+        self.outcomes: dict[
+            str, str
+        ] = {}  # node id -> -v progress words (teardown ERROR detection)
         self.rootdir = ""
         self.emitted: set[tuple[str, str]] = set()
 
@@ -90,10 +94,15 @@ class PytestParser:
             m = XDIST.match(line) if line.startswith("[gw") else None
             if m:
                 self.workers[m.group(3)] = m.group(1)
+                self._outcome(m.group(3), m.group(2))
                 self.state = max(self.state, RUN)
                 return CLAIMED
         elif last == "]":
             if line.endswith("%]") and PROGRESS.match(line):
+                if "::" in line:
+                    v = VERBOSE.match(line)
+                    if v:
+                        self._outcome(v.group(1), v.group(2))
                 self.state = max(self.state, RUN)
                 return CLAIMED
         elif last == "!":
@@ -102,6 +111,12 @@ class PytestParser:
         elif state == RUN and (last == " " and "::" in line or line.startswith("scheduling tests")):
             return CLAIMED
         return NOT_MINE
+
+    def _outcome(self, test: str, word: str) -> None:
+        if word != "ERROR" or test not in self.outcomes:
+            self.outcomes[test] = word
+        elif self.outcomes[test] != "ERROR":
+            self.outcomes[test] = self.outcomes[test] + "+ERROR"
 
     def close(self) -> list[Event]:
         self._end_section()
@@ -255,7 +270,11 @@ class PytestParser:
         )
 
     def _entry_event(self, entry: Entry, events: list[Event]) -> None:
-        phase = "call" if entry.word != "ERROR" else ("setup" if "::" in entry.test else "collect")
+        phase = "call"
+        if entry.word == "ERROR":
+            # -v showed "PASSED" (or FAILED) before "ERROR": the error came in teardown.
+            after = self.outcomes.get(entry.test, "") not in ("", "ERROR")
+            phase = "collect" if "::" not in entry.test else "teardown" if after else "setup"
         if (entry.test, phase) in self.emitted:
             return
         self.emitted.add((entry.test, phase))
