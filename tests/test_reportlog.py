@@ -90,12 +90,15 @@ def test_xdist_reports_carry_the_worker() -> None:
 
 
 def test_same_failures_as_the_terminal_and_junit() -> None:
-    from tests.test_junit import read  # noqa: PLC0415 (reuse the JUnit helper)
+    from tests.test_junit import read
+    from tests.test_pytest_text import failures_of, parse
 
-    reportlog = failures(events_of("reportlog.jsonl"))
+    reportlog = set(failures(events_of("reportlog.jsonl")))
     junit, _ = read((FIX / "junit.xml").read_bytes())
-    assert set(reportlog) == {(e.test, e.phase) for e in junit if e.outcome != "passed"}
-    assert all(same_test(t or "", t or "") for t, _ in reportlog)
+    assert reportlog == {(e.test, e.phase) for e in junit if e.outcome != "passed"}
+    assert reportlog == set(failures_of(parse("short.log")))  # same run style, same ids
+    titles = {"TestRepo.test_psycopg3_fk", "test_param[dup email]"}  # as section headers print them
+    assert all(any(same_test(title, t or "") for t, _ in reportlog) for title in titles)
 
 
 ODD: list[dict[str, Any]] = [
