@@ -147,7 +147,7 @@ def _judge(
         if gap is not None and gap <= RACE_SECONDS:
             pro.append(
                 _ev(
-                    f"the delete came {gap * 1000:.0f} ms before the failing write: a race",
+                    f"the delete came {gap * 1000:.0f} ms before the failing write (or the last line logged before it): a race",
                     f.deleted[-1],
                 )
             )
@@ -161,7 +161,14 @@ def _judge(
                 )
             )
     elif tag == "visibility" and traced:
-        if f.created and not f.deleted:
+        if f.deleted:
+            con.append(
+                _ev(
+                    f"{key} was deleted before the failure: its absence needs no visibility gap",
+                    f.deleted[-1],
+                )
+            )
+        elif f.created:
             pro.append(
                 _ev(
                     f"{key} was created before the failure and never deleted, yet not visible",
@@ -256,9 +263,15 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
 
 
 def _gap(f: Facts) -> float | None:
-    if not f.deleted or not f.failed:
+    """Seconds from the last delete to the failure; when the failing line carries no time, to the
+    last timed line before it (so the gap is a lower bound, which is what a race needs)."""
+    if not f.deleted or f.lifecycle is None:
         return None
-    a, b = _ts(f.deleted[-1].time), _ts(f.failed[0].time)
+    end = f.failed[0].time if f.failed and f.failed[0].time else None
+    if end is None:
+        timed = [m.time for m in f.lifecycle.before_failure() if m.time]
+        end = timed[-1] if timed else None
+    a, b = _ts(f.deleted[-1].time), _ts(end)
     return b - a if a is not None and b is not None and b >= a else None
 
 

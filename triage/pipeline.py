@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from triage.claim import ClaimResult, check_claim
 from triage.correlate import Correlation, correlate
 from triage.inputs import ReadResult, read_inputs
 from triage.model import InputStats
-from triage.observe import observe
+from triage.observe import Passed, observe
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,8 @@ class Options:
         5.0  # seconds before a failure searched for its root when nothing tighter links them
     )
     cwd: str | None = None
+    exclude: tuple[str, ...] = ()  # globs of files to leave out of walked directories
+    schema_paths: tuple[str, ...] = ()  # --schema; empty: migrations discovered under cwd
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,8 @@ class Report:
     matches: dict[str, Any] = field(default_factory=dict)  # finding id -> catalog.Match | None
     claim: ClaimResult | None = None
     near_misses: dict[str, list[str]] = field(default_factory=dict)  # finding id -> did-you-mean
+    lifecycles: dict[str, Any] = field(default_factory=dict)  # finding id -> lifecycle.Lifecycle
+    schema: Any = None  # schema.Schema read from the migrations, or None
 
 
 def analyze(
@@ -42,8 +51,14 @@ def analyze(
 
     catalog = load_catalog(options.pattern_dirs, cwd=options.cwd)
     result = ReadResult()
-    observations = observe(read_inputs(list(paths), result, progress))
-    corr = correlate(observations, window=options.window)
+    with spooled_stdin(paths) as (real_paths, display):
+        passed: list[Passed] = []
+        observations = observe(
+            _shown(read_inputs(real_paths, result, progress, options.exclude), display), passed
+        )
+        corr = correlate(observations, window=options.window)
+        lifecycles = _lifecycles(real_paths, corr, display)
+    stats = tuple(replace(s, path=display.get(s.path, s.path)) for s in result.stats)
     matches: dict[str, Any] = {}
     near: dict[str, list[str]] = {}
     for finding in corr.findings:
@@ -54,5 +69,47 @@ def analyze(
             hints = [h for h in catalog.did_you_mean(name) if h != name]
             if hints:
                 near[finding.id] = hints
-    claim = check_claim(options.reported, corr) if options.reported else None
-    return Report(tuple(result.stats), corr, matches, claim, near)
+    claim = check_claim(options.reported, corr, passed) if options.reported else None
+    return Report(stats, corr, matches, claim, near, lifecycles, _schema(options))
+
+
+# --- stdin spooling and the report's second pass (lifecycle, schema) -------------------------
+# The key lifecycle reads the inputs a second time; stdin cannot be re-read, so it is copied to
+# a temporary file first and every path and event read from that file is shown as "<stdin>".
+
+
+@contextmanager
+def spooled_stdin(paths: Sequence[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """The paths with "-" replaced by a temporary copy of stdin, and that copy's display name."""
+    if "-" not in paths:
+        yield list(paths), {}
+        return
+    fd, tmp = tempfile.mkstemp(prefix="triage-stdin-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 8 << 20)
+        yield [tmp if p == "-" else p for p in paths], {tmp: "<stdin>"}
+    finally:
+        os.unlink(tmp)
+
+
+def _shown(events: Iterator[Any], display: dict[str, str]) -> Iterator[Any]:
+    if not display:
+        yield from events
+        return
+    for ev in events:
+        yield replace(ev, path=display[ev.path]) if ev.path in display else ev
+
+
+def _lifecycles(paths: list[str], corr: Correlation, display: dict[str, str]) -> dict[str, Any]:
+    from triage.lifecycle import trace
+
+    return trace(paths, corr.findings, display)
+
+
+def _schema(options: Options) -> Any:
+    if not options.schema_paths and options.cwd is None:
+        return None
+    from triage.schema import load_schema
+
+    return load_schema(options.schema_paths, options.cwd)

@@ -11,7 +11,7 @@ from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
 from triage.cli.progress import progress_reporter
 from triage.errors import TriageError
 
-FORMATS = ["terminal", "json", "md", "github"]
+FORMATS = ["terminal", "json", "md", "html", "github"]
 
 
 @cli.command()
@@ -64,6 +64,24 @@ FORMATS = ["terminal", "json", "md", "github"]
     type=click.Path(exists=True, file_okay=False),
     help="Directory of templates overriding the built-in ones.",
 )
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Leave matching files out of walked directories (repeatable; .triageignore files too).",
+)
+@click.option(
+    "--schema",
+    "schema_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Migrations file or directory (repeatable); default: found under the working directory.",
+)
+@click.option(
+    "--no-redact",
+    is_flag=True,
+    help="Keep secrets (passwords, tokens, API keys) in the report instead of masking them.",
+)
 @click.option("--no-progress", is_flag=True, help="Never show a progress bar.")
 def analyze(
     paths: tuple[str, ...],
@@ -75,6 +93,9 @@ def analyze(
     window: float,
     fail_on: str,
     template_dir: str | None,
+    exclude: tuple[str, ...],
+    schema_paths: tuple[str, ...],
+    no_redact: bool,
     no_progress: bool,
 ) -> None:
     """Analyze logs: PATHS are files, directories or - for stdin (the default when piped)."""
@@ -97,11 +118,16 @@ def analyze(
             report = run_analysis(
                 list(paths),
                 Options(
-                    reported=reported, pattern_dirs=pattern_dirs, window=window, cwd=os.getcwd()
+                    reported=reported,
+                    pattern_dirs=pattern_dirs,
+                    window=window,
+                    cwd=os.getcwd(),
+                    exclude=exclude,
+                    schema_paths=schema_paths,
                 ),
                 progress,
             )
-        data = report_data(report)
+        data = report_data(report, redact=not no_redact)
         if fmt == "terminal":
             from triage.cli.terminal import print_report
 
