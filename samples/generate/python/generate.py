@@ -24,7 +24,7 @@ import cases_async  # noqa: E402
 import cases_orm  # noqa: E402
 import cases_psycopg  # noqa: E402
 import incidents  # noqa: E402
-from harness import Case, check_outputs, run_case  # noqa: E402
+from harness import Case, check_outputs, pytest_args, run_case  # noqa: E402
 
 from triage.sqlstate import condition  # noqa: E402
 
@@ -53,7 +53,7 @@ def case_manifest(case: Case, exit_code: int) -> dict[str, object]:
     return {
         "driver": case.driver,
         "story": case.story,
-        "command": " ".join(["pytest", *case.args]),
+        "command": " ".join(["pytest", *pytest_args(case)]),
         "env": case.env,
         "exit_code": exit_code,
         "files": list(case.outputs),

@@ -190,13 +190,17 @@ def write_repo(case: Case, repo: Path) -> None:
         path.write_text(source.lstrip("\n"), encoding="utf-8")
 
 
+def pytest_args(case: Case) -> list[str]:
+    """The command line after `pytest`, output flags included."""
+    return [*case.args, *(OUTPUT_FLAGS[name] for name in case.outputs if name in OUTPUT_FLAGS)]
+
+
 def run_case(case: Case) -> tuple[int, dict[str, str]]:
     """Run the case's pytest for real; return its exit code and normalised outputs by file name."""
     reset_database(case.extra_sql)
     repo = WORK / case.name / "repo"
     write_repo(case, repo)
-    args = [str(VENV / "bin" / "pytest"), *case.args]
-    args += [OUTPUT_FLAGS[name] for name in case.outputs if name in OUTPUT_FLAGS]
+    args = [str(VENV / "bin" / "pytest"), *pytest_args(case)]
     env = {
         k: v
         for k, v in os.environ.items()
@@ -216,6 +220,7 @@ def run_case(case: Case) -> tuple[int, dict[str, str]]:
 
 
 LEAKS = re.compile(r"/work/|/root/|triage_py_gen")
+SUMMARY = re.compile(r"^(?:FAILED|ERROR) (\S+)", re.M)
 
 
 def check_outputs(case: Case, outputs: dict[str, str]) -> list[str]:
@@ -234,4 +239,10 @@ def check_outputs(case: Case, outputs: dict[str, str]) -> list[str]:
             problems.append(f"{case.name}/{name}: machine path {leak.group()!r} not normalised")
         if len(text) > 40_000:
             problems.append(f"{case.name}/{name}: {len(text)} bytes, too big for a sample")
+    failed = set(SUMMARY.findall(outputs.get("run.log", "")))
+    if failed != set(case.causes):
+        problems.append(
+            f"{case.name}: failing tests {sorted(failed)} differ from the expected "
+            f"{sorted(case.causes)}"
+        )
     return problems
