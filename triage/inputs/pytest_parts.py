@@ -33,6 +33,7 @@ class Section:
     logs: list[tuple[int, int, str | None, str]] = field(
         default_factory=list
     )  # line, end, level, text
+    closed: bool = False  # a headerless --tb=line block ended by its one-line form
     record: list | None = None  # the log record being read: [line, end, level, text]
 
 

@@ -148,6 +148,9 @@ class PytestParser:
                 self._end_section()
                 self.section = open_section(m.group(1), self.region, no)
                 return []
+        if line.startswith("---") and "generated " in line:
+            self._end_section()  # "--- generated xml file: ... ---" trailer of junitxml/reportlog
+            return []
         if sec is None:
             if not line and self.region != "FAILURES":
                 return []
@@ -166,6 +169,7 @@ class PytestParser:
                     return []
             sec.body.append((no, line))
         if sec.title is None and not line.startswith(("E", " ")) and LINE_FORM.match(line):
+            sec.closed = True
             self._end_section()  # --tb=line: the one-line form closes a headerless block
         elif sec.capture is not None:
             captured_line(sec, no, line)
@@ -215,7 +219,7 @@ class PytestParser:
         used: set[int] = set()
         events: list[Event] = []
         failed = [e for e in entries if e.word == "FAILED"]
-        anonymous = [s for s in sections if s.title is None]
+        anonymous = [s for s in sections if s.title is None and s.closed]
         if len(anonymous) != len(failed):
             anonymous = []
         for i, sec in enumerate(anonymous):
