@@ -163,3 +163,23 @@ def test_long_evidence_is_cut_with_a_visible_marker() -> None:
     md = render(data, "md")
     assert "[… cut: 4400 more characters]" in md
     assert "[… cut: 4400 more characters]" in render(data, "html")
+
+
+def test_terminal_view_shows_the_same_sections(tmp_path: Path) -> None:
+    out = tmp_path / "report.txt"
+    args = [
+        "analyze",
+        str(INCIDENT),
+        "--schema",
+        str(MIGRATIONS),
+        "--format",
+        "terminal",
+        "-o",
+        str(out),
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "Summary" in text and "cause #1" in text and "[supported] Cleanup between tests" in text
+    assert "run.log:11 delete: " in text
+    assert "20240101000000_init.sql:16" in text

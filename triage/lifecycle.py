@@ -85,6 +85,7 @@ def trace(
     paths: Sequence[str],
     findings: Iterable[Finding],
     display: dict[str, str] | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> dict[str, Lifecycle]:
     """Finding id -> Lifecycle, for the findings with key values; one pass over all inputs."""
     wanted: dict[str, list[str]] = {}
@@ -102,7 +103,7 @@ def trace(
     counts: dict[str, int] = dict.fromkeys(values, 0)
     names = display or {}
     try:
-        files = expand_paths(list(paths))
+        files = expand_paths(list(paths), exclude)
     except InputError:
         return {}
     for path in files:

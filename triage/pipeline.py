@@ -57,7 +57,7 @@ def analyze(
             _shown(read_inputs(real_paths, result, progress, options.exclude), display), passed
         )
         corr = correlate(observations, window=options.window)
-        lifecycles = _lifecycles(real_paths, corr, display)
+        lifecycles = _lifecycles(real_paths, corr, display, options.exclude)
     stats = tuple(replace(s, path=display.get(s.path, s.path)) for s in result.stats)
     matches: dict[str, Any] = {}
     near: dict[str, list[str]] = {}
@@ -101,10 +101,12 @@ def _shown(events: Iterator[Any], display: dict[str, str]) -> Iterator[Any]:
         yield replace(ev, path=display[ev.path]) if ev.path in display else ev
 
 
-def _lifecycles(paths: list[str], corr: Correlation, display: dict[str, str]) -> dict[str, Any]:
+def _lifecycles(
+    paths: list[str], corr: Correlation, display: dict[str, str], exclude: tuple[str, ...]
+) -> dict[str, Any]:
     from triage.lifecycle import trace
 
-    return trace(paths, corr.findings, display)
+    return trace(paths, corr.findings, display, exclude)
 
 
 def _schema(options: Options) -> Any:

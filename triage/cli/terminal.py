@@ -21,6 +21,8 @@ def print_report(data: dict[str, Any], output: str | None = None) -> None:
 def _print(con: Console, data: dict[str, Any]) -> None:
     s = data["summary"]
     failures = {f["id"]: f for f in data["failures"]}
+    if data.get("summary_text"):
+        con.print(Panel(escape(data["summary_text"]), title="Summary", title_align="left"))
     head = (
         f"[bold]{s['findings']}[/] root cause(s), {s['explained']}/{s['failures']} failure(s) explained"
         + (f", {s['cascades']} cascade(s)" if s["cascades"] else "")
@@ -53,6 +55,29 @@ def _print(con: Console, data: dict[str, Any]) -> None:
             )
         if len(explained) > 8:
             body.add_row("", f"… and {len(explained) - 8} more")
+        for hop in f["evidence"][:6]:
+            body.add_row(hop["role"], escape(f"{hop['path']}:{hop['line']}  {_one(hop['text'])}"))
+        lc = f.get("lifecycle")
+        if lc:
+            for m in lc["mentions"][:10]:
+                where = f"{m['path']}:{m['line']}"
+                body.add_row("lifecycle", escape(f"{where} {m['action']}: {_one(m['text'])}"))
+            if len(lc["mentions"]) > 10 or lc["omitted"]:
+                more = len(lc["mentions"]) - 10 + lc["omitted"]
+                body.add_row("", f"… {max(more, 0)} more mentions")
+        for h in f.get("hypotheses", [])[:3]:
+            why = (h["for"] or h["against"] or [{"text": "no evidence either way"}])[0]["text"]
+            body.add_row(
+                f"cause #{h['rank']}", escape(f"[{h['verdict']}] {_one(h['text'])} ({why})")
+            )
+        sl = f.get("schema_linkage")
+        if sl and sl.get("constraint"):
+            c = sl["constraint"]
+            body.add_row("defined", escape(f"{c['path']}:{c['line']}  {_one(c['ddl'])}"))
+        if sl and sl.get("on_conflict"):
+            oc = sl["on_conflict"]
+            cover = ", ".join(d["name"] for d in oc["covered_by"]) or "nothing in the migrations"
+            body.add_row("on conflict", escape(f"({', '.join(oc['columns'])}) covered by {cover}"))
         for fix in f["fixes"][:2]:
             body.add_row("fix", escape(fix))
         if f.get("known_issue"):
@@ -74,6 +99,8 @@ def _print(con: Console, data: dict[str, Any]) -> None:
                 f"  {fail['id']} {escape(fail['test'] or fail['kind'])} "
                 f"[dim]{escape(fail['location']['path'])}:{fail['location']['line']}[/] {escape(_one(fail['message']))}"
             )
+    for r in data.get("recovered", [])[:10]:
+        con.print(f"[dim]recovered: {escape(r['path'])}:{r['line']} {escape(_one(r['text']))}[/]")
     for i in data["inputs"]:
         skipped = ", ".join(f"{k} {v}" for k, v in i["skipped"].items())
         con.print(
@@ -83,4 +110,5 @@ def _print(con: Console, data: dict[str, Any]) -> None:
 
 
 def _one(text: str | None) -> str:
-    return (text or "").strip().splitlines()[0][:120] if (text or "").strip() else ""
+    text = (text or "").strip()
+    return text.split("\n")[0][:160] if text else ""
