@@ -55,8 +55,9 @@ async def in_transaction(*statements):
             for sql in statements:
                 try:
                     await conn.execute(sql)
-                except asyncpg.UniqueViolationError:
-                    pass  # "already there" -- but the transaction is now aborted
+                except asyncpg.UniqueViolationError as exc:
+                    # "already there" -- but the transaction is now aborted
+                    print(f"skipping existing row: {{exc}}")
     finally:
         await conn.close()
 
@@ -219,7 +220,12 @@ CASES = [
         files=pg_project({"test_import.py": APG_ERRORS}),
         args=("-rA",),
         outputs=("run.log",),
-        expect=("InFailedSQLTransactionError", "UndefinedColumnError", "RaiseError"),
+        expect=(
+            "InFailedSQLTransactionError",
+            "users_email_key",
+            "UndefinedColumnError",
+            "RaiseError",
+        ),
         causes=_ids(
             "import",
             {
