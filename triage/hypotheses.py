@@ -16,6 +16,9 @@ from triage.lifecycle import Lifecycle, Mention
 from triage.model import Finding
 
 RACE_SECONDS = 2.0
+# A quoted line outweighs an inference from timing, which outweighs a line that is absent (the
+# logs may simply not record the event); context (the schema's rule) informs but does not score.
+STRENGTH = {"direct": 3, "inference": 2, "absence": 1, "context": 0}
 TAGS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("parallel", ("parallel", "concurrent", "worker", "xdist", "simultaneous")),
     ("deleted", ("deleted", "cleanup", "truncate", "teardown", "removed", "wrong order")),
@@ -87,7 +90,11 @@ def rank(
         con: list[dict[str, Any]] = []
         for tag in tags_of(text):
             _judge(tag, finding, f, pro, con)
-        score = weight + 3 * len(pro) - 3 * len(con)
+        score = (
+            weight
+            + sum(STRENGTH[e["strength"]] for e in pro)
+            - sum(STRENGTH[e["strength"]] for e in con)
+        )
         out.append(
             {
                 "text": text,
@@ -102,25 +109,38 @@ def rank(
     out.sort(key=lambda h: (-h["score"], h["_order"]))
     for i, h in enumerate(out, start=1):
         h["rank"] = i
-        h["verdict"] = (
-            "supported"
-            if h["for"] and not h["against"]
-            else "contradicted"
-            if h["against"] and not h["for"]
-            else "mixed"
-            if h["for"]
-            else "undecided"
-        )
+        h["verdict"] = _verdict(h["for"], h["against"])
         del h["_order"]
     return out
 
 
-def _ev(text: str, m: Mention | None = None) -> dict[str, Any]:
+def _verdict(pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> str:
+    def strong(items: list[dict[str, Any]]) -> bool:
+        return any(e["strength"] in ("direct", "inference") for e in items)
+
+    def weak(items: list[dict[str, Any]]) -> bool:
+        return any(e["strength"] == "absence" for e in items)
+
+    if strong(pro) and (strong(con) or weak(con)):
+        return "mixed"
+    if strong(pro):
+        return "supported"
+    if strong(con):
+        return "contradicted" if not weak(pro) else "mixed"
+    if weak(pro) and not weak(con):
+        return "possible"
+    if weak(con) and not weak(pro):
+        return "unlikely"
+    return "undecided"
+
+
+def _ev(text: str, m: Mention | None = None, strength: str = "direct") -> dict[str, Any]:
     return {
         "text": text,
         "path": m.path if m else None,
         "line": m.line if m else None,
         "quote": m.text if m else None,
+        "strength": strength,
     }
 
 
@@ -135,12 +155,20 @@ def _judge(
         if f.created:
             con.append(_ev(f"{key} was written before the failure", f.created[0]))
         elif not f.deleted:
-            pro.append(_ev(f"no line before the failure creates or mentions {parent} with {key}"))
+            pro.append(
+                _ev(
+                    f"no line before the failure creates or mentions {parent} with {key}",
+                    None,
+                    "absence",
+                )
+            )
     elif tag == "deleted" and traced:
         if f.deleted:
             pro.append(_ev(f"{key} was deleted before the failure", f.deleted[-1]))
         else:
-            con.append(_ev(f"no line before the failure deletes {key}"))
+            con.append(_ev(f"no line before the failure deletes {key}", None, "absence"))
+            if f.created:
+                pro.append(_ev(_gone(key, f), f.created[-1], "inference"))
         _on_delete(f, pro, con)
     elif tag == "parallel":
         gap = _gap(f)
@@ -169,23 +197,32 @@ def _judge(
                 )
             )
         elif f.created:
-            pro.append(
-                _ev(
-                    f"{key} was created before the failure and never deleted, yet not visible",
-                    f.created[-1],
-                )
-            )
-        elif not f.created:
-            con.append(_ev(f"no line shows {key} being created at all"))
+            pro.append(_ev(_gone(key, f), f.created[-1], "inference"))
+        else:
+            con.append(_ev(f"no line shows {key} being created at all", None, "absence"))
     elif tag == "stale" and traced:
         if not f.created and not f.deleted and f.lifecycle and not f.lifecycle.before_failure():
             pro.append(
-                _ev(f"{key} appears only in the failing lines: nothing in this run produced it")
+                _ev(
+                    f"{key} appears only in the failing lines: nothing logged in this run produced it",
+                    None,
+                    "absence",
+                )
             )
         elif f.created:
             con.append(_ev(f"{key} was produced in this run", f.created[0]))
     elif tag in ("schema-missing", "schema-mismatch"):
         _schema_tag(tag, f, pro, con)
+
+
+def _gone(key: str, f: Facts) -> str:
+    made = f.created[-1]
+    fail = f.failed[0] if f.failed else None
+    gap = _ts(fail.time) - _ts(made.time) if fail and _ts(fail.time) and _ts(made.time) else None  # type: ignore[operator]
+    later = f" {gap * 1000:.0f} ms later" if gap is not None and gap >= 0 else ""
+    return (
+        f"{key} was created, and was missing at the failing write{later}: removed, or not committed"
+    )
 
 
 def _on_delete(f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> None:
@@ -196,6 +233,7 @@ def _on_delete(f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -
         pro.append(
             {
                 "text": f"the constraint is ON DELETE {rule['action']} ({rule['meaning']})",
+                "strength": "context",
                 "path": c["path"],
                 "line": c["line"],
                 "quote": c["ddl"],
@@ -216,6 +254,7 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
                 pro.append(
                     {
                         "text": f"the migrations define {d['name']} on ({cols}): the test database did not apply it",
+                        "strength": "direct",
                         "path": d["path"],
                         "line": d["line"],
                         "quote": d["ddl"],
@@ -225,6 +264,7 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
                 pro.append(
                     {
                         "text": f"no migration defines a unique constraint or index on exactly ({cols})",
+                        "strength": "inference",
                         "path": None,
                         "line": None,
                         "quote": None,
@@ -235,6 +275,7 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
                 pro.append(
                     {
                         "text": f"{d['name']} covers ({cols}) only WHERE ...: ON CONFLICT needs the same predicate",
+                        "strength": "direct",
                         "path": d["path"],
                         "line": d["line"],
                         "quote": d["ddl"],
@@ -244,6 +285,7 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
                 con.append(
                     {
                         "text": f"no unique constraint of any shape is defined on {oc['table']}",
+                        "strength": "inference",
                         "path": None,
                         "line": None,
                         "quote": None,
@@ -255,6 +297,7 @@ def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[st
         pro.append(
             {
                 "text": f"a migration drops {dropped['name']}",
+                "strength": "direct",
                 "path": dropped["path"],
                 "line": dropped["line"],
                 "quote": dropped["ddl"],

@@ -146,10 +146,15 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             f", and explains {len(top['explains'])} failure{_s(len(top['explains']))} ({top['confidence']} confidence)."
         )
         best = next(
-            (h for h in top.get("hypotheses", []) if h["verdict"] in ("supported", "mixed")), None
+            (
+                h
+                for h in top.get("hypotheses", [])
+                if h["verdict"] in ("supported", "mixed", "possible")
+            ),
+            None,
         )
         if best:
-            t(f" Most likely cause: {best['text']}")
+            t(f" Most likely cause ({best['verdict']} by the evidence): {best['text']}")
     claim = data.get("claim")
     if claim:
         t(" The report said ")

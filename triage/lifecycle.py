@@ -15,6 +15,7 @@ from triage.model import Finding
 MAX_VALUES = 4  # key values traced per finding
 MAX_MENTIONS = 40  # lines kept per finding; the rest are counted
 MAX_TEXT = 400
+SHORT = 4  # values shorter than this need their column or table named on the same line
 SKIP_VALUES = frozenset({"", "null", "NULL", "true", "false", "0", "1"})
 
 _ISO = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?")
@@ -90,11 +91,19 @@ def trace(
     """Finding id -> Lifecycle, for the findings with key values; one pass over all inputs."""
     wanted: dict[str, list[str]] = {}
     by_id = {}
+    # a short value ("3", "42") is everywhere in a log: it counts only on a line that also names
+    # its column or table
+    context: dict[str, set[str]] = {}
     for f in findings:
         values = key_values(f)
         if values:
             wanted[f.id] = values
             by_id[f.id] = f
+            near = {c.lower() for e in f.occurrences for c, _ in e.key}
+            near |= {t.lower() for t in (f.root.table, f.root.referenced_table) if t}
+            for v in values:
+                if len(v) < SHORT:
+                    context.setdefault(v, set()).update(near)
     if not wanted:
         return {}
     values = sorted({v for vs in wanted.values() for v in vs}, key=len, reverse=True)
@@ -118,6 +127,8 @@ def trace(
                     if v in text:
                         m = matchers[v]
                         if m is not None and not m.search(text):
+                            continue
+                        if v in context and not any(n in text.lower() for n in context[v]):
                             continue
                         counts[v] += 1
                         if len(hits[v]) < MAX_MENTIONS * 2:

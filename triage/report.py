@@ -16,7 +16,14 @@ SCHEMA = "triage/report@1"
 
 
 def describe(err: DbError) -> str:
-    """The failing constraint in words, with the captured names."""
+    """The failing constraint in words, with the captured names (and the trigger that ran it)."""
+    text = _describe(err)
+    if err.trigger:
+        text += f", raised inside the trigger function {err.trigger}()"
+    return text
+
+
+def _describe(err: DbError) -> str:
     key = ", ".join(f"{c}={v}" for c, v in err.key)
     code = err.sqlstate or ""
     table = err.table or "?"
@@ -33,6 +40,12 @@ def describe(err: DbError) -> str:
     if code == "23514":
         return f"a row of {table} broke check constraint {err.constraint}"
     if code == "42P10":
+        from triage.schema import conflict_target
+
+        target = conflict_target(err)
+        if target:
+            on = f" on {target[0]}" if target[0] else ""
+            return f"ON CONFLICT ({', '.join(target[1])}){on} names columns that no unique or exclusion constraint covers"
         return "ON CONFLICT names columns that no unique or exclusion constraint covers"
     if code == "25P02":
         return "a statement ran in a transaction already aborted by an earlier error"

@@ -228,15 +228,23 @@ def link(schema: Schema, err: DbError) -> dict[str, Any]:
     return out
 
 
-def on_conflict(schema: Schema, err: DbError) -> dict[str, Any] | None:
-    """For 42P10: the ON CONFLICT columns, and which unique constraint or index covers them."""
+def conflict_target(err: DbError) -> tuple[str | None, tuple[str, ...]] | None:
+    """(table, columns) of the INSERT ... ON CONFLICT (columns) in the error's statement."""
     text = "\n".join(t for t in (err.statement, err.message, err.detail, err.context) if t)
     m = _ON_CONFLICT.search(text)
     if not m:
         return None
     cols = tuple(split_name(c.strip())[1] for c in m.group(1).split(",") if c.strip())
     ins = _INSERT_INTO.search(text)
-    table = err.table or (split_name(ins.group(1))[1] if ins else None)
+    return err.table or (split_name(ins.group(1))[1] if ins else None), cols
+
+
+def on_conflict(schema: Schema, err: DbError) -> dict[str, Any] | None:
+    """For 42P10: the ON CONFLICT columns, and which unique constraint or index covers them."""
+    target = conflict_target(err)
+    if target is None:
+        return None
+    table, cols = target
     uniques = [
         d
         for d in schema.definitions
