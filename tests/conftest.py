@@ -12,7 +12,9 @@ SAMPLES = ROOT / "samples"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--update-golden", action="store_true", help="rewrite golden reports from current output")
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden reports from current output"
+    )
 
 
 @pytest.fixture
@@ -35,5 +37,7 @@ def require_pg() -> None:
     if pg_available():
         return
     if os.environ.get("CI"):
-        pytest.fail("PostgreSQL at 127.0.0.1:5432 is not reachable in CI (.ci/run should have started it)")
+        pytest.fail(
+            "PostgreSQL at 127.0.0.1:5432 is not reachable in CI (.ci/run should have started it)"
+        )
     pytest.skip("PostgreSQL at 127.0.0.1:5432 is not running (start it to run this test)")

@@ -9,14 +9,75 @@ contradict it; nothing matching is "no-evidence".
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
 from triage.correlate import Correlation
+from triage.observe import Passed
 
 STOP = frozenset(
-    ["a", "an", "the", "is", "are", "was", "were", "be", "been", "being", "it", "its", "this", "that", "of", "on", "in", "at", "to", "for", "from", "by", "with", "and", "or", "not", "no", "completely", "totally", "always", "keeps", "keep", "still", "all", "any", "every", "fail", "fails", "failing", "failed", "failure", "broken", "error", "errors", "issue", "problem", "when", "while", "because", "after", "before"]
+    [
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "of",
+        "on",
+        "in",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "not",
+        "no",
+        "completely",
+        "totally",
+        "always",
+        "keeps",
+        "keep",
+        "still",
+        "all",
+        "any",
+        "every",
+        "fail",
+        "fails",
+        "failing",
+        "failed",
+        "failure",
+        "broken",
+        "error",
+        "errors",
+        "issue",
+        "problem",
+        "when",
+        "while",
+        "because",
+        "after",
+        "before",
+        "table",
+        "tables",
+        "row",
+        "rows",
+        "test",
+        "tests",
+        "database",
+    ]
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 THRESHOLD = 0.5
@@ -47,7 +108,7 @@ def score(words: list[str], text: str) -> float:
     """Share of the claim's words found in text (fuzzy, and 'creation' ~ 'create')."""
     if not words:
         return 0.0
-    targets = [w.lower() for w in WORD.findall(text)]
+    targets = [part.lower() for w in WORD.findall(text) for part in w.split("_") if len(part) >= 3]
     hits = 0
     for word in words:
         for t in targets:
@@ -65,15 +126,29 @@ def score(words: list[str], text: str) -> float:
     return hits / len(words)
 
 
-def check_claim(claim: str, corr: Correlation) -> ClaimResult:
+def named_tables_in(claim: str, corr: Correlation) -> set[str]:
+    """Tables the claim names: a word next to "table"/"relation", or a table the findings know."""
+    raw = WORD.findall(claim.lower())
+    known = set()
+    for f in corr.findings:
+        for name in (f.root.table, f.root.referenced_table):
+            if name:
+                known.add(name.lower())
+    # "the users table" names users; "table users" too, when users is a table the logs know
+    named = {raw[i - 1] for i, w in enumerate(raw) if w in ("table", "relation") and i > 0}
+    named |= {
+        raw[i + 1]
+        for i, w in enumerate(raw[:-1])
+        if w in ("table", "relation") and raw[i + 1] in known
+    }
+    return {w for w in named if w not in STOP} | {w for w in raw if w in known}
+
+
+def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) -> ClaimResult:
     words = keywords(claim)
     supports: list[ClaimEvidence] = []
     contradicts: list[ClaimEvidence] = []
-    named_tables = {
-        w
-        for w in words
-        if any(w in (e.root.table or "", e.root.referenced_table or "") for e in corr.findings)
-    }
+    named_tables = named_tables_in(claim, corr)
 
     matched_roots: list[str] = []
     for f in corr.failures:
@@ -92,6 +167,11 @@ def check_claim(claim: str, corr: Correlation) -> ClaimResult:
             )
         if root:
             matched_roots.append(root)
+    seen_tests: set[str] = set()
+    for p in passed:
+        if p.test not in seen_tests and score(words, p.test) >= THRESHOLD:
+            seen_tests.add(p.test)
+            contradicts.append(ClaimEvidence(p.path, p.line, f"passed: {p.test}", "contradicts"))
     for r in corr.recovered:
         if score(words, r.text) >= THRESHOLD:
             contradicts.append(ClaimEvidence(r.path, r.line, _one(r.text), "contradicts"))
@@ -111,6 +191,8 @@ def check_claim(claim: str, corr: Correlation) -> ClaimResult:
         verdict = "contradicted"
         if named_tables and matched_roots:
             reason = "the matching failures trace back to a different table than the claim names"
+        elif seen_tests:
+            reason = "tests doing what the claim says fails passed; matching warnings recovered"
         else:
             reason = "the only matching lines are warnings that were retried and recovered"
     else:

@@ -15,11 +15,13 @@ Rules, in the order the code applies them:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from triage.inputs import testid
 from triage.model import DbError, Evidence, Failure, Finding
 from triage.observe import (
+    APP_LOGS,
     RETRY,
     SUCCESS,
     WARN,
@@ -34,11 +36,13 @@ SCOPE_CONFIDENCE = {
     "chain": "high",
     "test": "high",
     "id": "high",
+    "symptom": "medium",
     "pid": "medium",
     "previous": "medium",
     "window": "low",
 }
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
+SERVER_LOGS = frozenset({"pg-stderr", "pg-csv", "pg-json"})
 
 
 @dataclass
@@ -73,6 +77,9 @@ class Correlation:
 def fingerprint(err: DbError) -> str:
     """Values masked, identifiers kept: '23503:job_status_course_id_fkey'."""
     code = err.sqlstate or err.condition or "unknown"
+    if err.condition == "connection_failure":
+        target = _ADDRESS.search(err.message)
+        return f"{code}:connection_failure:{target.group(0) if target else 'server'}"
     if err.constraint:
         ident = err.constraint
     elif err.table and err.column:
@@ -82,9 +89,16 @@ def fingerprint(err: DbError) -> str:
     else:
         ident = mask(err.message)
     prefix = "sqlite:" if err.engine == "sqlite" else ""
-    return f"{prefix}{code}:{ident}"
+    # deleting a parent and inserting an orphan break the same constraint for opposite reasons
+    variant = (
+        ":parent-delete" if code == "23503" and err.message.startswith("update or delete") else ""
+    )
+    return f"{prefix}{code}:{ident}{variant}"
 
 
+_ADDRESS = re.compile(
+    r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:]+\]|[\w.-]+\.\w+|localhost):\d+|\"[\w.-]+\", port \d+"
+)
 _NUM = re.compile(r"\b\d+(?:\.\d+)?\b")
 _SQUOTE = re.compile(r"'[^']*'")
 _DQUOTE_VALUE = re.compile(r':\s*"[^"]*"')  # 22P02 'invalid input syntax for type uuid: "x"'
@@ -104,11 +118,15 @@ def correlate(observations: list[Observation], window: float = 5.0) -> Correlati
     cascade_count = 0
     recovered, recovered_seqs = _recovered(observations)
     index = _Index([o for o in observations if o.seq not in recovered_seqs])
+    # An error raised in a failure's own chain is that failure's: loose scopes (same process,
+    # time window) must not hand it to an unrelated failure of the same process.
+    claimed = {fingerprint(_real(o.errors)[-1]) for g in groups for o in g.obs if _real(o.errors)}
     for group in groups:
-        found = _elect(group, index, window)
+        found = _elect(group, index, window, claimed)
         if found:
             roots[group.failure.id], scopes[group.failure.id] = found
         cascade_count += sum(1 for ob in group.obs for e in ob.errors if is_cascade(e))
+    _link_by_symptom(groups, roots, scopes)
 
     findings = _findings(observations, groups, roots, scopes, recovered_seqs)
     by_fp = {f.fingerprint: f.id for f in findings}
@@ -120,17 +138,36 @@ def correlate(observations: list[Observation], window: float = 5.0) -> Correlati
     return Correlation(findings, failures, root_ids, scopes, unexplained, recovered, cascade_count)
 
 
+# Which copy of a failure seen in several inputs a person should be pointed at.
+READABLE = {
+    "pytest-text": 0,
+    "vitest-text": 0,
+    "jest-text": 0,
+    "node-test-text": 0,
+    "reportlog": 1,
+    "junit": 2,
+}
+
+
 def _failure_groups(observations: list[Observation]) -> list[_FailureGroup]:
-    groups: dict[tuple[str, ...], _FailureGroup] = {}
+    copies: dict[tuple[str, ...], list[Observation]] = {}
     for ob in observations:
         if not is_failure(ob) or _is_recovered_warning(ob):
             continue
-        key = failure_key(ob)
-        if key in groups:
-            groups[key].obs.append(ob)
-        else:
-            groups[key] = _FailureGroup(make_failure(f"S{len(groups) + 1}", ob), [ob])
-    return list(groups.values())
+        copies.setdefault(failure_key(ob), []).append(ob)
+    # An error record captured inside a failing test (pytest "Captured log call") is part of that
+    # test's failure, not a failure of its own.
+    for key in [k for k in copies if k[0] == "event"]:
+        ev = copies[key][0].event
+        owner = ("test", testid.key(ev.test), "call") if ev.test else None
+        if owner and owner in copies:
+            copies[owner].extend(copies.pop(key))
+    groups = []
+    for i, obs in enumerate(copies.values(), start=1):
+        best = min(obs, key=lambda o: (o.event.kind != "test", READABLE.get(o.event.fmt, 1), o.seq))
+        ordered = [best] + [o for o in obs if o is not best]
+        groups.append(_FailureGroup(make_failure(f"S{i}", best), ordered))
+    return groups
 
 
 def _is_recovered_warning(ob: Observation) -> bool:
@@ -151,32 +188,41 @@ class _Index:
         self.by_test: dict[str, list[Observation]] = {}
         self.by_id: dict[tuple[str, str], list[Observation]] = {}
         self.by_path: dict[str, list[Observation]] = {}
+        self.by_pid: dict[str, list[Observation]] = {}
         self.timed: list[tuple[float, Observation]] = []
         for o in self.with_errors:
             ev = o.event
             if ev.test:
                 self.by_test.setdefault(testid.key(ev.test), []).append(o)
             for pair in ev.ids:
-                if pair[0] in CORRELATION_IDS or pair[0] == "pid":
+                if pair[0] in CORRELATION_IDS:
                     self.by_id.setdefault(pair, []).append(o)
             self.by_path.setdefault(ev.path, []).append(o)
+            if o.near_pid and ev.fmt in APP_LOGS:
+                self.by_pid.setdefault(o.near_pid, []).append(o)
             t = _ts(ev.time)
             if t is not None:
                 self.timed.append((t, o))
         self.timed.sort(key=lambda pair: (pair[0], pair[1].seq))
 
 
-def _first_real(pool: list[Observation], exclude: set[int]) -> DbError | None:
+def _first_real(
+    pool: list[Observation], exclude: set[int], claimed: frozenset[str] | set[str] = frozenset()
+) -> DbError | None:
+    """The innermost real error of the first observation in the pool (skipping the failure's own
+    copies, and errors of a fingerprint another failure's own chain already holds)."""
     for o in pool:
         if o.seq in exclude:
             continue
         real = _real(o.errors)
-        if real:
+        if real and (not claimed or fingerprint(real[-1]) not in claimed):
             return real[-1]
     return None
 
 
-def _elect(group: _FailureGroup, index: _Index, window: float) -> tuple[DbError, str] | None:
+def _elect(
+    group: _FailureGroup, index: _Index, window: float, claimed: set[str]
+) -> tuple[DbError, str] | None:
     # 1. the failure's own chain: innermost real error of the first copy that has one.
     for ob in group.obs:
         real = _real(ob.errors)
@@ -198,11 +244,11 @@ def _elect(group: _FailureGroup, index: _Index, window: float) -> tuple[DbError,
             hit = _first_real(index.by_id.get(pair, []), mine)
             if hit:
                 return hit, "id"
-    # 4. same process, same kind of input
-    pid = ev.id_value("pid")
+    # 4. same process: an application's pid (never a server backend's: different pid spaces)
+    pid = first.near_pid
     if pid:
-        pool = [o for o in index.by_id.get(("pid", pid), []) if o.event.fmt == ev.fmt]
-        hit = _first_real(pool, mine)
+        pool = [o for o in index.by_pid.get(pid, []) if o.event.fmt not in SERVER_LOGS]
+        hit = _first_real(pool, mine, claimed)
         if hit:
             return hit, "pid"
     # 5. a cascade's root: the previous real error read from the same input (same xdist worker)
@@ -217,13 +263,43 @@ def _elect(group: _FailureGroup, index: _Index, window: float) -> tuple[DbError,
         if hit:
             return hit, "previous"
     # 6. time window before the failure (a second of slack for clocks of different processes)
-    t = _ts(ev.time)
+    t = _ts(first.near_time)
     if t is not None:
         pool = [o for to, o in index.timed if t - window <= to <= t + 1.0]
-        hit = _first_real(pool, mine)
+        hit = _first_real(pool, mine, claimed)
         if hit:
             return hit, "window"
     return None
+
+
+_STATUS_PREFIX = re.compile(r"^(?:\d{3}:?\s*|(?:\w*Error|Exception):\s*)+")
+
+
+def _link_by_symptom(
+    groups: list[_FailureGroup], roots: dict[str, DbError], scopes: dict[str, str]
+) -> None:
+    """Rule 2 across processes: a failure that quotes an explained failure's message (a client
+    test failing with the service's "Database error saving new user") shares its root."""
+    known: dict[str, DbError] = {}
+    for g in groups:
+        f = g.failure
+        if f.id in roots and f.kind != "test":
+            core = _STATUS_PREFIX.sub(
+                "", (f.message or "").strip().splitlines()[0] if f.message else ""
+            )
+            if len(core) >= 12:
+                known.setdefault(core.lower(), roots[f.id])
+    if not known:
+        return
+    for g in groups:
+        f = g.failure
+        if f.id in roots:
+            continue
+        text = (f.message or "").lower()
+        for core, err in known.items():
+            if core in text:
+                roots[f.id], scopes[f.id] = err, "symptom"
+                break
 
 
 def _ts(iso: str | None) -> float | None:
@@ -268,7 +344,8 @@ def _findings(
     occurrences: dict[str, list[DbError]] = {}
     seen: dict[str, set[tuple[object, ...]]] = {}
     order: dict[str, int] = {}
-    for ob in observations:
+    # Copies of one occurrence (terminal text, reportlog, JUnit) count once; the readable one is kept.
+    for ob in sorted(observations, key=lambda o: (READABLE.get(o.event.fmt, 0), o.seq)):
         if ob.seq in recovered_seqs:
             continue
         for err in _real(ob.errors)[-1:]:
@@ -278,7 +355,7 @@ def _findings(
                 continue
             seen[fp].add(ident)
             occurrences.setdefault(fp, []).append(err)
-            order.setdefault(fp, ob.seq)
+            order[fp] = min(order.get(fp, ob.seq), ob.seq)
     for err in roots.values():  # a root elected through a scope is always a finding
         fp = fingerprint(err)
         if fp not in occurrences:
@@ -302,12 +379,47 @@ def _findings(
     findings = []
     for i, fp in enumerate(sorted(occurrences, key=rank), start=1):
         occ = occurrences[fp]
-        root = occ[0]
+        root = _richest(occ)
         fids = explains[fp]
         confidence = SCOPE_CONFIDENCE.get(best_scope.get(fp, ""), "low") if fids else "low"
         evidence = _evidence(root, [failure_by_id[f] for f in fids[:3]], roots)
         findings.append(Finding(f"F{i}", fp, root, tuple(occ), tuple(fids), evidence, confidence))
     return tuple(findings)
+
+
+_FILLABLE = (
+    "detail",
+    "hint",
+    "context",
+    "statement",
+    "schema",
+    "table",
+    "column",
+    "datatype",
+    "referenced_table",
+    "trigger",
+    "driver",
+    "time",
+)
+
+
+def _richest(occ: list[DbError]) -> DbError:
+    """The first occurrence, with fields only other copies carried filled in (a server log
+    has the statement and CONTEXT, the test output the driver and the test)."""
+    root = occ[0]
+    missing = {name: None for name in _FILLABLE if getattr(root, name) is None}
+    for other in occ[1:]:
+        for name in list(missing):
+            value = getattr(other, name)
+            if value is not None:
+                missing[name] = value
+                del missing[name]
+                root = replace(root, **{name: value})
+        if not missing:
+            break
+    if not root.key:
+        root = replace(root, key=next((o.key for o in occ if o.key), ()))
+    return root
 
 
 def _occurrence_id(err: DbError, ob: Observation) -> tuple[object, ...]:

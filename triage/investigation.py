@@ -128,11 +128,21 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
         )
     else:
         top = data["findings"][0]
-        t(
-            f"{s['explained']} of {s['failures']} failure{_s(s['failures'])} in {n_in} input{_s(n_in)} trace back to "
-        )
-        t(f"{s['findings']} database error{_s(s['findings'])}. ")
-        t("The main root cause is ")
+        if s["explained"]:
+            t(
+                f"{s['explained']} of {s['failures']} failure{_s(s['failures'])} in {n_in} input{_s(n_in)} "
+            )
+            t(f"trace back to {s['findings']} database error{_s(s['findings'])}. ")
+            t("The main root cause is ")
+        elif not s["failures"]:
+            t(f"No failing test or error report in {n_in} input{_s(n_in)}; ")
+            t(f"{s['findings']} database error{_s(s['findings'])} logged. The first is ")
+        else:
+            t(f"None of the {s['failures']} failure{_s(s['failures'])} in {n_in} input{_s(n_in)} ")
+            t(
+                f"traces back to a database error; {s['findings']} database error{_s(s['findings'])} "
+            )
+            t("logged alongside explain no failure. The first is ")
         c(top["constraint"] or top["table"] or top["fingerprint"])
         t(f" (SQLSTATE {top['sqlstate'] or '-'} {top['condition'] or ''}".rstrip() + "): ")
         t(top["description"] + ". ")
@@ -165,7 +175,10 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             f" {s['unexplained']} failure{_s(s['unexplained'])} could not be linked to a database error."
         )
     if s["recovered"]:
-        t(f" {s['recovered']} retried warning{_s(s['recovered'])} recovered and are not failures.")
+        t(
+            f" {s['recovered']} retried warning{_s(s['recovered'])} recovered and "
+            + ("is not a failure." if s["recovered"] == 1 else "are not failures.")
+        )
     return parts
 
 

@@ -18,6 +18,9 @@ from triage.pgerror import extract
 RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
 SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
 WARN = LEVEL_RANK["warn"]
+APP_LOGS = frozenset(
+    {"pino", "pino-pretty", "json", "node-inspect"}
+)  # pids of application processes
 ERROR = LEVEL_RANK["error"]
 
 
@@ -28,17 +31,43 @@ class Observation:
     errors: tuple[DbError, ...]  # outermost first, innermost last
     wrapper: str | None
     http_status: int | None
+    # Context a record without its own borrows from the input it was read from: the last time
+    # stamped before it, and the process when only one wrote JSON logs into that input so far
+    # (a test runner's text interleaved with the pino lines of the code under test).
+    near_time: str | None = None
+    near_pid: str | None = None
 
     @property
     def rank(self) -> int:
         return LEVEL_RANK.get(self.event.level or "", -1)
 
 
-def observe(events: Iterable[Event]) -> list[Observation]:
-    """Keep the events that matter for correlation, with their extracted database errors."""
+@dataclass(frozen=True, slots=True)
+class Passed:
+    """A test that passed: kept (name and place only) because it can contradict a claim."""
+
+    path: str
+    line: int
+    test: str
+
+
+def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list[Observation]:
+    """Keep the events that matter for correlation, with their extracted database errors.
+
+    Passing tests are appended to ``passed`` when a list is given (the claim check reads them).
+    """
     kept: list[Observation] = []
+    last_time: dict[str, str] = {}
+    pids: dict[str, set[str]] = {}
     for seq, ev in enumerate(events):
+        if ev.time:
+            last_time[ev.path] = ev.time
+        pid = ev.id_value("pid")
+        if pid and ev.fmt in APP_LOGS:
+            pids.setdefault(ev.path, set()).add(pid)
         if ev.kind == "test" and ev.outcome not in ("failed", "error"):
+            if passed is not None and ev.outcome == "passed" and ev.test:
+                passed.append(Passed(ev.path, ev.line, ev.test))
             continue
         if ev.kind == "exit":
             continue
@@ -53,7 +82,19 @@ def observe(events: Iterable[Event]) -> list[Observation]:
             or (ev.text and RETRY.search(ev.text) is not None)
         )
         if interesting:
-            kept.append(Observation(seq, ev, x.errors, x.wrapper, x.http_status))
+            seen = pids.get(ev.path, set())
+            near_pid = pid or (next(iter(seen)) if len(seen) == 1 else None)
+            kept.append(
+                Observation(
+                    seq,
+                    ev,
+                    x.errors,
+                    x.wrapper,
+                    x.http_status,
+                    ev.time or last_time.get(ev.path),
+                    near_pid,
+                )
+            )
     return kept
 
 

@@ -7,6 +7,7 @@ and the line-dispatched stream (everything else, sniffed per line: see stream.py
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,9 +27,10 @@ def read_inputs(
     paths: list[str],
     result: ReadResult,
     progress: Callable[[str, int], None] | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> Iterator[Event]:
     """Yield the Events of every input in order; append each input's stats to ``result``."""
-    for path in expand_paths(paths):
+    for path in expand_paths(paths, exclude):
         counts = Counts()
         display = "<stdin>" if path == "-" else path
         error = None
@@ -56,7 +58,11 @@ def read_inputs(
                     yield ev
                     if progress and counts.events % 4096 == 0:
                         progress(display, counts.bytes)
-        except (OSError, EOFError) as exc:  # truncated .gz, I/O error: keep what was read
+        except (
+            OSError,
+            EOFError,
+            zlib.error,
+        ) as exc:  # corrupt or cut .gz, I/O error: keep what was read
             error = f"{display}: {exc}"
             counts.skipped["read-error"] += 1
         finally:

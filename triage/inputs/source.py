@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from typing import BinaryIO, cast
 
 from triage.errors import InputError
@@ -43,17 +44,32 @@ class Counts:
             self.formats.append(fmt)
 
 
-def expand_paths(paths: list[str]) -> list[str]:
-    """Files as given; directories walked (sorted, hidden entries skipped); "-" is stdin."""
+IGNORE_FILE = ".triageignore"
+
+
+def expand_paths(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
+    """Files as given; directories walked (sorted, hidden entries skipped); "-" is stdin.
+
+    Inside a walked directory, files matching a glob in ``exclude`` or in a ``.triageignore``
+    (one glob per line, ``#`` comments; in that directory, its subdirectories or its parents)
+    are left out: expected results, screenshots, notes that sit next to the logs.
+    """
     out: list[str] = []
     for p in paths:
         if p == "-":
             out.append(p)
         elif os.path.isdir(p):
             found: list[str] = []
+            inherited = list(exclude) + _ignores_above(p)
             for root, dirs, files in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
-                found.extend(os.path.join(root, f) for f in files if not f.startswith("."))
+                globs = inherited + _ignores_in(root)
+                for f in files:
+                    rel = os.path.relpath(os.path.join(root, f), p)
+                    if not f.startswith(".") and not any(
+                        fnmatch(f, g) or fnmatch(rel, g) for g in globs
+                    ):
+                        found.append(os.path.join(root, f))
             out.extend(sorted(found))
         elif os.path.exists(p):
             if not os.access(p, os.R_OK):
@@ -64,13 +80,34 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
+def _ignores_in(directory: str) -> list[str]:
+    try:
+        with open(os.path.join(directory, IGNORE_FILE), encoding="utf-8", errors="replace") as fh:
+            return [ln.strip() for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
+    except OSError:
+        return []
+
+
+def _ignores_above(directory: str) -> list[str]:
+    globs: list[str] = []
+    here = os.path.abspath(directory)
+    while True:
+        parent = os.path.dirname(here)
+        if parent == here:
+            return globs
+        here = parent
+        globs.extend(_ignores_in(here))
+
+
 def open_binary(path: str) -> BinaryIO:
     """Open a path (or stdin for "-") as a binary stream, transparently gunzipping."""
     try:
         raw: BinaryIO = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from exc
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
+    buffered = (
+        raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(cast(io.RawIOBase, raw))
+    )
     head = buffered.peek(2)[:2]
     if head == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=buffered)  # type: ignore[return-value]

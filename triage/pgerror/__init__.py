@@ -169,11 +169,49 @@ def _merge(items: list[tuple[Fields, int]]) -> list[tuple[Fields, int]]:
     return merged
 
 
+_STATEMENT_TABLE = re.compile(
+    r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?(?:\"?(?P<schema>\w+)\"?\.)?\"?(?P<table>\w+)\"?",
+    re.I,
+)
+
+
+def _infer_table(f: Fields, key_columns: tuple[str, ...]) -> str | None:
+    if f.get("constraint"):
+        return table_from_constraint(f["constraint"], key_columns)
+    code = f.get("sqlstate") or ""
+    statement = f.get("statement") or ""
+    if statement and not f.get("trigger") and (code == "42P10" or code.startswith("23")):
+        m = _STATEMENT_TABLE.match(statement)
+        return m.group("table") if m else None
+    return None
+
+
+def table_from_constraint(constraint: str, key_columns: tuple[str, ...]) -> str | None:
+    """PostgreSQL's default names are <table>_pkey and <table>_<cols>_key|fkey|check|excl.
+
+    Text-only drivers (psycopg2 str(e), asyncpg, pytest E lines) print the constraint and the
+    DETAIL key but not the table, so the table is read back from the name when it follows the
+    default pattern exactly; otherwise None (never a guess).
+    """
+    if constraint.endswith("_pkey") and len(constraint) > 5:
+        return constraint[:-5]
+    cols = "_".join(c.strip().strip('"') for c in key_columns if c)
+    if not cols or not re.fullmatch(r"[\w, ]+", cols):
+        return None
+    for suffix in ("_key", "_fkey", "_check", "_excl"):
+        tail = f"_{cols}{suffix}"
+        if constraint.endswith(tail) and len(constraint) > len(tail):
+            return constraint[: -len(tail)]
+    return None
+
+
 def _build(f: Fields, line: int, event: Event) -> DbError:
     code = f.get("sqlstate")
     condition = f.get("condition") or sqlstates.condition(code)
     message = (f.get("message") or "").strip() or condition or code or "database error"
     key: Any = f.get("key") or ()
+    if not f.get("table") and f.get("engine", "postgresql") == "postgresql":
+        f = {**f, "table": _infer_table(f, tuple(c for c, _ in key))}
     return DbError(
         engine=f.get("engine") or "postgresql",
         sqlstate=code,
