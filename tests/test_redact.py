@@ -57,6 +57,8 @@ def test_secrets_are_masked_and_context_kept(line: str, secret: str, kept: str) 
         'FATAL:  password authentication failed for user "app"',
         'insert or update on table "job_status" violates foreign key constraint "job_status_course_id_fkey"',
         "rootdir: /repo",
+        'invalid password: password authentication failed for user "app"',
+        "token: expired, retrying",
     ],
 )
 def test_database_evidence_is_left_alone(line: str) -> None:

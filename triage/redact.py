@@ -18,7 +18,10 @@ _DSN = re.compile(r"(?P<head>\b[a-zA-Z][\w+.-]*://[^\s:/@'\"]*:)(?P<secret>[^\s@
 # libpq keyword DSN "password=secret" and JDBC/ODBC "Password=secret;".
 _KV_PASSWORD = re.compile(
     r"(?P<head>\b(?:password|passwd|pwd|secret|client_secret|token|access_token|refresh_token)"
-    r"\s*[=:]\s*['\"]?)(?P<secret>[^\s'\";&,}]+)",
+    r"\s*[=:]\s*['\"]?)"
+    # "invalid password: password authentication failed" is a message, not a secret
+    r"(?!(?:password|authentication|auth|for|is|was|must|required|missing|expired|invalid)\b)"
+    r"(?P<secret>[^\s'\";&,}]+)",
     re.IGNORECASE,
 )
 # JSON-ish "password": "secret", "apikey": "…", "authorization": "…".
