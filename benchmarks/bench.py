@@ -34,7 +34,11 @@ def real_lines(pattern: str, keep: callable) -> list[bytes]:  # type: ignore[val
 
 
 def gen_pino(path: Path, size: int) -> None:
-    info = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":30'))
+    # Filler: the info/debug request lines of a real service run (HTTP 2xx/4xx, no errors).
+    info = real_lines(
+        "incident-noisy-10k/app.pino.log",
+        lambda b: b.startswith((b'{"level":30', b'{"level":20')) and b'Code":5' not in b and b"rror" not in b,
+    )
     errors = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":50') and b'"code"' in b)
     if not info or not errors:
         sys.exit(

@@ -126,9 +126,9 @@ def correlate(observations: list[Observation], window: float = 5.0) -> Correlati
         if found:
             roots[group.failure.id], scopes[group.failure.id] = found
         cascade_count += sum(1 for ob in group.obs for e in ob.errors if is_cascade(e))
-    _link_by_symptom(groups, roots, scopes)
+    via = _link_by_symptom(groups, roots, scopes)
 
-    findings = _findings(observations, groups, roots, scopes, recovered_seqs)
+    findings = _findings(observations, groups, roots, scopes, recovered_seqs, via)
     by_fp = {f.fingerprint: f.id for f in findings}
     root_ids = {
         fid: by_fp[fingerprint(err)] for fid, err in roots.items() if fingerprint(err) in by_fp
@@ -277,29 +277,30 @@ _STATUS_PREFIX = re.compile(r"^(?:\d{3}:?\s*|(?:\w*Error|Exception):\s*)+")
 
 def _link_by_symptom(
     groups: list[_FailureGroup], roots: dict[str, DbError], scopes: dict[str, str]
-) -> None:
+) -> dict[str, Failure]:
     """Rule 2 across processes: a failure that quotes an explained failure's message (a client
-    test failing with the service's "Database error saving new user") shares its root."""
-    known: dict[str, DbError] = {}
+    test failing with the service's "Database error saving new user") shares its root.
+    Returns, for each failure linked so, the failure it was linked through."""
+    known: dict[str, Failure] = {}
     for g in groups:
         f = g.failure
         if f.id in roots and f.kind != "test":
             core = _STATUS_PREFIX.sub(
-                "", (f.message or "").strip().splitlines()[0] if f.message else ""
+                "", f.message.strip().splitlines()[0] if f.message.strip() else ""
             )
             if len(core) >= 12:
-                known.setdefault(core.lower(), roots[f.id])
-    if not known:
-        return
+                known.setdefault(core.lower(), f)
+    via: dict[str, Failure] = {}
     for g in groups:
         f = g.failure
         if f.id in roots:
             continue
         text = (f.message or "").lower()
-        for core, err in known.items():
+        for core, hop in known.items():
             if core in text:
-                roots[f.id], scopes[f.id] = err, "symptom"
+                roots[f.id], scopes[f.id], via[f.id] = roots[hop.id], "symptom", hop
                 break
+    return via
 
 
 def _ts(iso: str | None) -> float | None:
@@ -340,6 +341,7 @@ def _findings(
     roots: dict[str, DbError],
     scopes: dict[str, str],
     recovered_seqs: set[int],
+    via: dict[str, Failure],
 ) -> tuple[Finding, ...]:
     occurrences: dict[str, list[DbError]] = {}
     seen: dict[str, set[tuple[object, ...]]] = {}
@@ -382,7 +384,8 @@ def _findings(
         root = _richest(occ)
         fids = explains[fp]
         confidence = SCOPE_CONFIDENCE.get(best_scope.get(fp, ""), "low") if fids else "low"
-        evidence = _evidence(root, [failure_by_id[f] for f in fids[:3]], roots)
+        shown = sorted((failure_by_id[f] for f in fids), key=lambda g: g.failure.kind != "test")[:3]
+        evidence = _evidence(root, shown, roots, via)
         findings.append(Finding(f"F{i}", fp, root, tuple(occ), tuple(fids), evidence, confidence))
     return tuple(findings)
 
@@ -441,24 +444,27 @@ def _sev_rank(err: DbError) -> int:
 
 
 def _evidence(
-    root: DbError, groups: list[_FailureGroup], roots: dict[str, DbError]
+    root: DbError, groups: list[_FailureGroup], roots: dict[str, DbError], via: dict[str, Failure]
 ) -> tuple[Evidence, ...]:
     """symptom -> wrappers -> root, for the first failures the finding explains."""
     out: list[Evidence] = []
     for g in groups:
         f = g.failure
-        out.append(Evidence(f.location.path, f.location.line, _first_line(f.message), "symptom"))
-        ob = g.obs[0]
-        for link in ob.event.chain[1:-1] if len(ob.event.chain) > 2 else ():
-            out.append(
-                Evidence(
-                    ob.event.path,
-                    link.line,
-                    _first_line(f"{link.exc}: {link.message}" if link.exc else link.message),
-                    "wrapper",
-                )
-            )
+        symptom = _first_line(f.message)
+        out.append(Evidence(f.location.path, f.location.line, symptom, "symptom"))
         err = roots[f.id]
+        ob = g.obs[0]
+        for link in ob.event.chain:
+            if ob.event.path == err.location.path and link.line == err.location.line:
+                break  # the link that holds the root: what follows is the root itself
+            text = _first_line(f"{link.exc}: {link.message}" if link.exc else link.message)
+            if text and text != symptom:
+                out.append(Evidence(ob.event.path, link.line, text, "wrapper"))
+        if f.id in via:  # linked through another failure that quotes it (a service's HTTP 500)
+            hop = via[f.id]
+            out.append(
+                Evidence(hop.location.path, hop.location.line, _first_line(hop.message), "wrapper")
+            )
         out.append(Evidence(err.location.path, err.location.line, _first_line(err.message), "root"))
     if not out:
         out.append(
@@ -467,5 +473,15 @@ def _evidence(
     return tuple(out)
 
 
+QUOTE_MAX = 500
+
+
 def _first_line(text: str) -> str:
-    return (text or "").strip().splitlines()[0][:500] if (text or "").strip() else ""
+    """The first line of a message, cut visibly when it is longer than QUOTE_MAX."""
+    stripped = (text or "").strip()
+    if not stripped:
+        return ""
+    line = stripped.splitlines()[0]
+    if len(line) > QUOTE_MAX:
+        return f"{line[:QUOTE_MAX]} [… cut: {len(line) - QUOTE_MAX} more characters]"
+    return line

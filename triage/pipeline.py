@@ -39,6 +39,7 @@ class Report:
     near_misses: dict[str, list[str]] = field(default_factory=dict)  # finding id -> did-you-mean
     lifecycles: dict[str, Any] = field(default_factory=dict)  # finding id -> lifecycle.Lifecycle
     schema: Any = None  # schema.Schema read from the migrations, or None
+    passed: tuple[str, ...] = ()  # ids of the tests that passed (flaky detection, claim check)
 
 
 def analyze(
@@ -70,7 +71,8 @@ def analyze(
             if hints:
                 near[finding.id] = hints
     claim = check_claim(options.reported, corr, passed) if options.reported else None
-    return Report(stats, corr, matches, claim, near, lifecycles, _schema(options))
+    passed_ids = tuple(dict.fromkeys(p.test for p in passed))
+    return Report(stats, corr, matches, claim, near, lifecycles, _schema(options), passed_ids)
 
 
 # --- stdin spooling and the report's second pass (lifecycle, schema) -------------------------

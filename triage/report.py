@@ -104,6 +104,7 @@ def _contract(report: Report, failures: list[dict[str, Any]]) -> dict[str, Any]:
         "findings": [_finding(f, report) for f in corr.findings],
         "failures": failures,
         "unexplained": list(corr.unexplained),
+        "passed": list(report.passed),
         "recovered": [
             {
                 "path": r.path,

@@ -181,17 +181,31 @@ async function vitestSample() {
   checks.push([name, 'junit.xml', ['users_email_key', 'users_org_id_fkey', '<testcase']])
 }
 
+// Parts that can be regenerated alone: `node generate.mjs cleanup-race noisy-10k` (default: all).
+const PARTS = {
+  drivers: async () => driverSamples(),
+  pretty: async () => prettySamples(),
+  inspect: async () => inspectSample(),
+  vitest: async () => vitestSample(),
+  'cleanup-race': async () => checks.push(...(await generateCleanupRace())),
+  'gotrue-trigger': async () => checks.push(...(await generateGotrueTrigger())),
+  'noisy-10k': async () => checks.push(...(await generateNoisy())),
+}
+
 async function main() {
+  const wanted = process.argv.slice(2)
+  const unknown = wanted.filter((p) => !(p in PARTS))
+  if (unknown.length) {
+    console.error(`unknown part(s): ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`)
+    process.exit(2)
+  }
   await createDatabase()
-  await driverSamples()
-  prettySamples()
-  await inspectSample()
-  await vitestSample()
-  checks.push(...(await generateCleanupRace()))
-  checks.push(...(await generateGotrueTrigger()))
-  checks.push(...(await generateNoisy()))
+  for (const [name, part] of Object.entries(PARTS)) {
+    if (!wanted.length || wanted.includes(name)) await part()
+  }
   const problems = checks.flatMap(([name, file, needles]) => check(name, file, needles))
-  for (const name of VITEST_SAMPLES) problems.push(...checkFailures(name))
+  const ran = (sample) => !wanted.length || wanted.some((p) => sample.endsWith(p) || (p === 'vitest' && sample === 'node-vitest-pg'))
+  for (const name of VITEST_SAMPLES.filter(ran)) problems.push(...checkFailures(name))
   rmSync(TMP_DIR, { recursive: true, force: true })
   if (problems.length) {
     console.error(`sanity check failed:\n  ${problems.join('\n  ')}`)

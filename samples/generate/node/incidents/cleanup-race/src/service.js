@@ -21,6 +21,12 @@ export async function createCourse(reqId, id, title) {
   return { id, title }
 }
 
+export async function deleteCourse(reqId, id) {
+  const log = logger.child({ reqId })
+  await pool.query('DELETE FROM courses WHERE id = $1', [id])
+  log.info({ courseId: id }, 'course deleted')
+}
+
 async function runAnalysis(log, jobId, courseId) {
   log.info('job started')
   try {

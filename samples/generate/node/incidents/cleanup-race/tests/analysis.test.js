@@ -22,7 +22,7 @@ beforeAll(async () => {
 // Cleanup removes what each test created, without waiting for the jobs it queued.
 afterEach(async () => {
   while (created.length) {
-    await service.pool.query('DELETE FROM courses WHERE id = $1', [created.pop()])
+    await service.deleteCourse('cleanup', created.pop())
   }
 })
 
