@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.errors import InputError
-from triage.inputs.source import Counts, expand_paths, iter_lines, open_binary
+from triage.inputs.hits import iter_hit_lines
+from triage.inputs.source import Counts, expand_paths, open_binary
 from triage.model import Finding
 
 MAX_VALUES = 4  # key values traced per finding
@@ -122,7 +123,7 @@ def trace(
         except InputError:
             continue
         try:
-            for no, text in iter_lines(stream, Counts()):
+            for no, text in iter_hit_lines(stream, Counts(), values):
                 for v in values:
                     if v in text:
                         m = matchers[v]

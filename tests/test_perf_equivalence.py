@@ -1,0 +1,72 @@
+"""The fast paths give what the slow paths give: chunked key search vs reading every line."""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+import pytest
+
+from triage.inputs import hits, source
+from triage.inputs.hits import iter_hit_lines
+from triage.inputs.source import Counts, iter_lines, open_binary
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = sorted(p for p in (ROOT / "samples").rglob("*.log") if p.stat().st_size < 2_000_000)
+
+
+def every_line(data: bytes) -> list[tuple[int, str]]:
+    return list(iter_lines(io.BufferedReader(io.BytesIO(data)), Counts()))
+
+
+def hit_lines(data: bytes, needles: list[str]) -> list[tuple[int, str]]:
+    got = iter_hit_lines(io.BufferedReader(io.BytesIO(data)), Counts(), needles)
+    return [(no, t) for no, t in got if any(n in t for n in needles)]
+
+
+def wanted(data: bytes, needles: list[str]) -> list[tuple[int, str]]:
+    return [(no, t) for no, t in every_line(data) if any(n in t for n in needles)]
+
+
+@pytest.mark.parametrize("path", SAMPLES[:40], ids=lambda p: str(p.relative_to(ROOT)))
+def test_key_search_finds_the_lines_a_line_reader_finds_in_every_sample(path: Path) -> None:
+    with open_binary(str(path)) as fh:
+        data = fh.read()
+    words = sorted({w for line in data.split(b"\n")[:400:37] for w in line.split()[:3]})
+    needles = [w.decode("utf-8", "replace") for w in words if len(w) > 2][:6] or ["error"]
+    assert hit_lines(data, needles) == wanted(data, needles)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_key_search_survives_chunk_edges_long_lines_and_dirty_bytes(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    pieces = [
+        b"insert into users email=ada@example.com",
+        b"\x1b[31mada@exa\x1b[0mmple.com coloured apart",
+        b"ada@\x00example.com split by a NUL",
+        b"2025-01-01T00:00:00.123Z ada@example.com with a GitHub stamp",
+        b"crlf ada@example.com\r",
+        b"bad \xff\xfe bytes ada@example.com",
+        b"x" * 300 + b"ada@example.com far along a long line",
+        b"nothing here",
+        b"",
+    ]
+    data = b"\n".join(rnd.choice(pieces) for _ in range(3000))
+    if seed % 2:
+        data = b"\xef\xbb\xbf" + data + b"\n"
+    chunk, max_line = rnd.choice([97, 256, 1000]), rnd.choice([64, 200, 400])
+    for mod in (hits, source):
+        monkeypatch.setattr(mod, "CHUNK", chunk)
+        monkeypatch.setattr(mod, "MAX_LINE", max_line)
+    needles = ["ada@example.com", "stamp"]
+    expected = wanted(data, needles)
+    assert expected, "the story needs lines to find"
+    assert hit_lines(data, needles) == expected
+
+
+def test_key_search_reads_utf16_like_the_line_reader() -> None:
+    data = "first line\nkey ada@example.com here\nlast\n".encode("utf-16")
+    assert hit_lines(data, ["ada@example.com"]) == [(2, "key ada@example.com here")]
