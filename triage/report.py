@@ -5,6 +5,7 @@ Its keys are the design.md §6 contract (schema "triage/report@1"): add keys fre
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage import sqlstate
@@ -19,8 +20,34 @@ def describe(err: DbError) -> str:
     """The failing constraint in words, with the captured names (and the trigger that ran it)."""
     text = _describe(err)
     if err.trigger:
-        text += f", raised inside the trigger function {err.trigger}()"
+        fired = statement_target(err.statement)
+        inner = statement_target(_context_sql(err.context))
+        if fired and fired[1] != (err.table or ""):
+            # design.md §4.5: the statement's table is not the one whose constraint failed
+            own = f"whose {inner[0].lower()} into {inner[1]}" if inner else "whose own statement"
+            text += f"; {fired[0]} on {fired[1]} fired {err.trigger}(), {own} failed"
+        else:
+            text += f", raised inside the trigger function {err.trigger}()"
     return text
+
+
+_TARGET = re.compile(
+    r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:ONLY\s+)?((?:\"?\w+\"?\.)?\"?\w+\"?)", re.I
+)
+
+
+def _context_sql(context: str | None) -> str | None:
+    """The SQL a PL/pgSQL function was running: CONTEXT 'SQL statement "INSERT INTO ..."'."""
+    m = re.search(r'SQL statement "(.*?)"(?:\n|$)', context or "", re.S)
+    return m.group(1) if m else None
+
+
+def statement_target(statement: str | None) -> tuple[str, str] | None:
+    """('INSERT', 'auth.users') for the statement a trigger fired on, when it names one."""
+    m = _TARGET.match(statement or "")
+    if not m:
+        return None
+    return m.group(1).split()[0].upper(), m.group(2).replace('"', "")
 
 
 def _describe(err: DbError) -> str:
