@@ -70,3 +70,59 @@ def test_key_search_survives_chunk_edges_long_lines_and_dirty_bytes(
 def test_key_search_reads_utf16_like_the_line_reader() -> None:
     data = "first line\nkey ada@example.com here\nlast\n".encode("utf-16")
     assert hit_lines(data, ["ada@example.com"]) == [(2, "key ada@example.com here")]
+
+
+def reference_lines(data: bytes, chunk: int, max_line: int) -> list[tuple[int, str]]:
+    """The line cutter as it was before whole runs were decoded at once: one line at a time."""
+    stream = io.BytesIO(data)
+    first = stream.read(chunk)
+    buf = first[3:] if first.startswith(b"\xef\xbb\xbf") else first
+    out: list[tuple[int, str]] = []
+    lineno, dropping, counts = 0, False, Counts()
+    while True:
+        start = 0
+        while (nl := buf.find(b"\n", start)) >= 0:
+            raw, start = buf[start:nl], nl + 1
+            if dropping:
+                dropping = False
+                continue
+            lineno += 1
+            out.append((lineno, source._decode(raw, counts)))
+        rest = buf[start:]
+        if len(rest) > max_line and not dropping:
+            lineno += 1
+            out.append((lineno, source._decode(rest[:max_line], counts)))
+            dropping, rest = True, b""
+        elif dropping:
+            rest = b""
+        more = stream.read(chunk)
+        if not more:
+            if rest and not dropping:
+                out.append((lineno + 1, source._decode(rest, counts)))
+            return out
+        buf = rest + more
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_line_cutter_decodes_runs_like_it_decoded_single_lines(
+    monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    pieces = [
+        b"tests/test_orders.py::test_duplicate FAILED [ 50%]",
+        b"\x1b[31mE   psycopg.errors.UniqueViolation\x1b[0m",
+        b"with a \x00 NUL",
+        b"2025-01-01T00:00:00.123Z run step",
+        b"crlf line\r",
+        b"bad \xff\xfe bytes",
+        "caf\u00e9 \u2713 passes".encode(),
+        b"y" * 500,
+        b"",
+    ]
+    data = b"\n".join(rnd.choice(pieces[: 5 + seed % 5]) for _ in range(2000))
+    if seed % 3 == 0:
+        data = b"\xef\xbb\xbf" + data + b"\n"
+    chunk, max_line = rnd.choice([61, 256, 4096]), rnd.choice([64, 300, 1000])
+    monkeypatch.setattr(source, "CHUNK", chunk)
+    monkeypatch.setattr(source, "MAX_LINE", max_line)
+    assert every_line(data) == reference_lines(data, chunk, max_line)

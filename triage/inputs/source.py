@@ -143,17 +143,25 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
     dropping = False  # inside an over-long line whose head was already emitted
     while True:
         start = 0
-        while True:
-            nl = buf.find(b"\n", start)
-            if nl < 0:
-                break
-            raw = buf[start:nl]
-            start = nl + 1
-            if dropping:
-                dropping = False
-                continue
-            lineno += 1
-            yield lineno, _decode(raw, counts)
+        if dropping:
+            nl = buf.find(b"\n")
+            if nl >= 0:
+                start, dropping = nl + 1, False
+        end = buf.rfind(b"\n") + 1
+        if start < end:
+            # the common case, a whole run of clean lines, is decoded and split in C
+            text = _clean_run(buf, start, end)
+            if text is None:
+                for raw in buf[start : end - 1].split(b"\n"):
+                    lineno += 1
+                    yield lineno, _decode(raw, counts)
+            else:
+                for line in text:
+                    lineno += 1
+                    if line[-1:] == "\r" or line[:1].isdigit():
+                        line = _clean(line)
+                    yield lineno, line
+            start = end
         rest = buf[start:]
         counts.lines = lineno
         if len(rest) > MAX_LINE and not dropping:
@@ -217,6 +225,16 @@ class _Prefixed(io.RawIOBase):
         data = self._rest.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+
+def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:
+    """The lines of buf[start:end] (which ends with "\\n") when none needs _decode's repairs."""
+    if buf.find(b"\x00", start, end) >= 0 or buf.find(b"\x1b", start, end) >= 0:
+        return None
+    try:
+        return buf[start : end - 1].decode("utf-8").split("\n")
+    except UnicodeDecodeError:
+        return None
 
 
 def _decode(raw: bytes, counts: Counts) -> str:

@@ -74,7 +74,7 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
             pending.clear()
 
     for no, line in lines:
-        body = _peel(line)
+        body = line if line[:1] == "{" or "| {" not in line else _peel(line)
         if pending:
             joined = "".join(part for _, part in pending) + body
             obj = _loads(joined)
@@ -110,7 +110,15 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
                         counts.saw_format(ev.fmt)
                         yield ev
             continue
-        yield from text_line(no, line)
+        # text_line inlined: this runs for every text line of every input
+        for parser in parsers:
+            claimed, events = parser.feed(no, line)
+            if events:
+                for ev in events:
+                    counts.saw_format(ev.fmt)
+                    yield ev
+            if claimed:
+                break
     yield from flush_pending()
     for parser in parsers:
         for ev in parser.close():
