@@ -74,12 +74,21 @@ def test_fk_insert_and_delete_are_told_apart_and_fixes_use_captured_names() -> N
     assert "A row in job_status" in insert.pattern.explanation  # prose placeholders filled
     assert delete.captured["parent_table"] == "orgs"
     assert delete.fixes[0].startswith("Delete from users before deleting from orgs")
+    # the cascade names the child's column (from users_org_id_fkey), not the parent's key (id)
+    assert "FOREIGN KEY (org_id) REFERENCES orgs (id) ON DELETE CASCADE" in delete.fixes[1]
 
 
 def test_missing_placeholder_stays_readable() -> None:
     match = BUILTIN.match(root_error(example("42P10-on-conflict-no-unique-constraint", "psql")))
     assert match is not None
     assert "ALTER TABLE <table> ADD CONSTRAINT" in match.fixes[0]
+
+
+def test_on_conflict_fix_names_the_conflict_columns_from_the_statement() -> None:
+    err = root_error(example("42P10-on-conflict-no-unique-constraint", "sqlalchemy-traceback"))
+    match = BUILTIN.match(err)
+    assert match is not None
+    assert "ALTER TABLE users ADD CONSTRAINT users_org_id_key UNIQUE (org_id);" in match.fixes[0]
 
 
 def test_rls_versus_grant_and_statement_timeout_versus_cancel() -> None:
@@ -156,7 +165,9 @@ def test_local_glob_on_table_matches_any_code() -> None:
 def test_did_you_mean_over_local_names_and_ids() -> None:
     catalog = load_catalog([str(KB / ".triage" / "patterns")], cwd="/")
     assert catalog.did_you_mean("job_status_course_fkey")[0] == "job_status_course_id_fkey"
-    assert "23505-unique-violation" in catalog.did_you_mean("23505-unique-violaton")
+    assert "23505-unique-violation" in catalog.did_you_mean("23505-unique-violaton", ids=True)
+    # a constraint or table from a log is compared with names only: a pattern id is not a table
+    assert catalog.did_you_mean("23505-unique-violaton") == []
     assert catalog.did_you_mean("zzzzqqqq") == []
 
 

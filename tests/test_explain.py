@@ -92,3 +92,26 @@ def test_patterns_list_and_show() -> None:
     assert "match: message='row-level security policy'" in shown.output
     missing = CliRunner().invoke(cli, ["patterns", "show", "42501-row-level-securty"])
     assert missing.exit_code == 2 and "did you mean: 42501-row-level-security" in missing.output
+
+
+def test_explain_unknown_constraint_is_read_by_its_default_name_suffix() -> None:
+    code, out = run("job_status_course_id_fkey")  # no knowledge base: no local entry knows it
+    assert code == 0
+    assert out.startswith(
+        "job_status_course_id_fkey is not in the catalog; its _fkey suffix is PostgreSQL's "
+        "default name for a foreign key:\n23503 foreign_key_violation\n"
+    )
+    assert "so the constraint job_status_course_id_fkey rejected it" in out
+    assert "ALTER CONSTRAINT job_status_course_id_fkey DEFERRABLE" in out
+    assert "SQLite foreign key failure" not in out  # the name is PostgreSQL's convention
+    code, out = run("users_email_key")
+    assert code == 0 and "_key suffix" in out and "23505 unique_violation" in out
+    code, out = run("no_such_thing")
+    assert code == 2 and "nothing known about 'no_such_thing'" in out
+
+
+def test_explain_without_names_does_not_repeat_the_noun() -> None:
+    code, out = run("23503")
+    assert code == 0
+    assert "so the constraint rejected it" in out
+    assert "the constraint the constraint" not in out

@@ -159,7 +159,7 @@ def test_log_text_cannot_break_out_of_markdown_or_html(tmp_path: Path) -> None:
 
 def test_long_evidence_is_cut_with_a_visible_marker() -> None:
     data = _data([str(INCIDENT)])
-    data["findings"][0]["evidence"][0]["text"] = "x" * 5000
+    data["findings"][0]["evidence_chains"][0]["steps"][0]["text"] = "x" * 5000
     md = render(data, "md")
     assert "[… cut: 4400 more characters]" in md
     assert "[… cut: 4400 more characters]" in render(data, "html")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 
 from triage import sqlstate
 from triage.catalog import Catalog, Match, Pattern, generic_for_code
-from triage.model import DbError, Event, Link
+from triage.model import DbError, Event, Link, Location
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ExplainResult:
     match: Match | None = None  # for a message: the pattern matched with names filled in
     error: DbError | None = None  # for a message: what the extractor read from it
     suggestions: tuple[str, ...] = ()
+    guess: str | None = None  # how an unknown constraint name was read (its default-name suffix)
 
     @property
     def found(self) -> bool:
@@ -58,7 +59,53 @@ def explain(query: str, catalog: Catalog) -> ExplainResult:
         result = _by_message(query, catalog)
         if result is not None:
             return result
-    return ExplainResult(query, "none", suggestions=tuple(catalog.did_you_mean(q)))
+    near = tuple(catalog.did_you_mean(q, ids=True))
+    # a near miss is most likely a typo of a known name; only a name nothing resembles is read
+    # by its default-name suffix
+    by_name = None if near else _by_default_name(query, q, catalog)
+    return by_name or ExplainResult(query, "none", suggestions=near)
+
+
+# PostgreSQL's default constraint names end in a suffix that says what kind of constraint it is
+DEFAULT_SUFFIX = (
+    ("_fkey", "23503", "a foreign key"),
+    ("_pkey", "23505", "a primary key"),
+    ("_key", "23505", "a unique constraint"),
+    ("_check", "23514", "a check constraint"),
+    ("_excl", "23P01", "an exclusion constraint"),
+)
+
+
+def _by_default_name(query: str, q: str, catalog: Catalog) -> ExplainResult | None:
+    """A constraint no local entry knows, read by its default-name suffix (users_org_id_fkey)."""
+    if not q.isidentifier():
+        return None
+    for suffix, code, kind in DEFAULT_SUFFIX:
+        if q.endswith(suffix) and len(q) > len(suffix):
+            err = DbError(
+                "postgresql",
+                code,
+                sqlstate.condition(code),
+                "",
+                Location("<query>", 1),
+                constraint=q,
+            )
+            match = catalog.match(err)
+            base = _by_code(query, code, catalog, "constraint-name")
+            first = (match.pattern,) if match and not match.generic else ()
+            rest = tuple(
+                p
+                for p in base.patterns
+                if p.id not in {x.id for x in first} and p.engine in ("any", "postgresql")
+            )
+            return replace(
+                base,
+                patterns=first + rest[:1],
+                match=match,
+                error=err,
+                guess=f"{q} is not in the catalog; its {suffix} suffix is PostgreSQL's default name for {kind}",
+            )
+    return None
 
 
 def _by_code(query: str, code: str, catalog: Catalog, kind: str) -> ExplainResult:

@@ -3,29 +3,37 @@ lifecycle, ranked hypotheses, schema linkage and what would prove the verdict wr
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from triage import hypotheses
 from triage.lifecycle import Lifecycle
-from triage.model import Finding
+from triage.model import Evidence, Finding, InputStats
 
 MAX_ROWS = 40  # reported-versus-actual rows; the rest are counted
+COPY_FORMATS = frozenset({"junit", "reportlog"})  # a test run's report files, copies of its text
 
 
-def lifecycle_data(lc: Lifecycle | None) -> dict[str, Any] | None:
+def lifecycle_data(lc: Lifecycle | None, copies: Sequence[str] = ()) -> dict[str, Any] | None:
     if lc is None:
         return None
     return {
         "values": list(lc.values),
         "ordered_by": lc.ordered_by,
         "omitted": lc.omitted,
+        "copies": list(copies),
         "mentions": [
             {
                 "path": m.path,
                 "line": m.line,
                 "time": m.time,
                 "text": m.text,
+                "said": said(m.text),
                 "value": m.value,
                 "action": m.action,
                 "subject": m.subject,
@@ -35,13 +43,98 @@ def lifecycle_data(lc: Lifecycle | None) -> dict[str, Any] | None:
     }
 
 
+def said(line: str) -> str:
+    """What a JSON log line says, for a person: its msg (and error message); other lines as is."""
+    if not line.startswith("{"):
+        return line
+    try:
+        rec = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        rec = None  # a line cut by the lifecycle's length limit: read its string fields
+    if isinstance(rec, dict):
+        msg = rec.get("msg") or rec.get("message")
+        err = rec.get("err") or rec.get("error")
+        why = err.get("message") if isinstance(err, dict) else None
+    else:
+        found = {k: v for k, v in _JSON_MSG.findall(line)}
+        msg, why = found.get("msg"), found.get("message")
+        msg, why = (_unquote(msg) if msg else None), (_unquote(why) if why else None)
+    parts = [p for p in (msg, why) if isinstance(p, str) and p]
+    return ": ".join(dict.fromkeys(parts)) if parts else line
+
+
+_JSON_MSG = re.compile(r'"(msg|message)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _unquote(text: str) -> str:
+    try:
+        value = orjson.loads(f'"{text}"')
+    except orjson.JSONDecodeError:
+        return text
+    return value if isinstance(value, str) else text
+
+
+def readable_lifecycle(
+    lc: Lifecycle | None, inputs: Sequence[InputStats]
+) -> tuple[Lifecycle | None, list[str]]:
+    """The lifecycle without the lines of JUnit XML and reportlog files when the same run's
+    readable text (a pytest or vitest log) mentions the key too: those files are copies of that
+    text, and JSON-escaped at that. Returns the paths left out, to say so."""
+    if lc is None:
+        return None, []
+    formats = {s.path: set(s.formats) for s in inputs}
+    copy_paths = {p for p, fmts in formats.items() if fmts and fmts <= COPY_FORMATS}
+    readable = {p for p, fmts in formats.items() if any(f.endswith("-text") for f in fmts)}
+    if not copy_paths or not any(m.path in readable for m in lc.mentions):
+        return lc, []
+    kept = tuple(m for m in lc.mentions if m.path not in copy_paths)
+    left_out = sorted({m.path for m in lc.mentions if m.path in copy_paths})
+    return replace(lc, mentions=kept), left_out
+
+
+def evidence_chains(finding: Finding) -> list[dict[str, Any]]:
+    """The evidence as one chain per symptom, numbered; a chain that says what an earlier one
+    said is listed by location only, and a root already quoted is referred back to."""
+    chains: list[list[Evidence]] = []
+    for e in finding.evidence:
+        if e.role == "symptom" or not chains:
+            chains.append([])
+        chains[-1].append(e)
+    out: list[dict[str, Any]] = []
+    by_text: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+    quoted: dict[tuple[str, int], int] = {}
+    n = 0
+    for chain in chains:
+        signature = tuple((e.role, e.text) for e in chain)
+        if signature in by_text:
+            by_text[signature]["same"].append([_loc(e) for e in chain])
+            continue
+        steps = []
+        for e in chain:
+            n += 1
+            where = (e.path, e.line)
+            steps.append(
+                {**_loc(e), "n": n, "role": e.role, "text": e.text, "repeat": quoted.get(where)}
+            )
+            quoted.setdefault(where, n)
+        by_text[signature] = {"steps": steps, "same": []}
+        out.append(by_text[signature])
+    return out
+
+
+def _loc(e: Evidence) -> dict[str, Any]:
+    return {"path": e.path, "line": e.line}
+
+
 def finding_sections(finding: Finding, report: Any) -> dict[str, Any]:
     """New per-finding keys: explanation, fixes with risk, lifecycle, hypotheses, schema, prove_wrong."""
     from triage.schema import link
 
     match = report.matches.get(finding.id)
     pattern = match.pattern if match else None
-    lc = getattr(report, "lifecycles", {}).get(finding.id)
+    lc, copies = readable_lifecycle(
+        getattr(report, "lifecycles", {}).get(finding.id), report.inputs
+    )
     schema = getattr(report, "schema", None)
     linkage = link(schema, finding.root) if schema is not None and schema.definitions else None
     scopes = [report.correlation.scopes.get(fid) for fid in finding.explains]
@@ -57,7 +150,8 @@ def finding_sections(finding: Finding, report: Any) -> dict[str, Any]:
             for i, text in enumerate(fixes)
         ],
         "scope": scope,
-        "lifecycle": lifecycle_data(lc),
+        "lifecycle": lifecycle_data(lc, copies),
+        "evidence_chains": evidence_chains(finding),
         "hypotheses": hypotheses.rank(finding, pattern, lc, linkage),
         "schema_linkage": linkage,
         "prove_wrong": hypotheses.prove_wrong(finding, scope),
@@ -96,12 +190,17 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows[:MAX_ROWS], "omitted": max(0, len(rows) - MAX_ROWS)}
 
 
+def root_name(f: dict[str, Any]) -> str:
+    """What a finding is called in one word: its constraint, else its table, else its condition."""
+    return str(f["constraint"] or f["table"] or f["condition"] or f["fingerprint"])
+
+
 def _root(f: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": f["id"],
         "sqlstate": f["sqlstate"],
         "condition": f["condition"],
-        "name": f["constraint"] or f["table"] or f["fingerprint"],
+        "name": root_name(f),
         "description": f["description"],
         "location": f["first"],
     }
@@ -143,7 +242,7 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
                 f"traces back to a database error; {s['findings']} database error{_s(s['findings'])} "
             )
             t("logged alongside explain no failure. The first is ")
-        c(top["constraint"] or top["table"] or top["fingerprint"])
+        c(root_name(top))
         t(f" (SQLSTATE {top['sqlstate'] or '-'} {top['condition'] or ''}".rstrip() + "): ")
         t(top["description"] + ". ")
         t(
@@ -170,7 +269,7 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
         t(" The report said ")
         c(claim["text"][:200])
         t(f"; the evidence: {claim['verdict']} ({claim['reason']}).")
-    if s["unexplained"]:
+    if s["unexplained"] and data["findings"]:  # with no finding, the first sentence said so
         t(
             f" {s['unexplained']} failure{_s(s['unexplained'])} could not be linked to a database error."
         )

@@ -42,6 +42,8 @@ def explain(query: str, pattern_dirs: tuple[str, ...]) -> None:
         hint = f" (did you mean: {', '.join(result.suggestions)}?)" if result.suggestions else ""
         click.echo(f"triage: nothing known about {query!r}{hint}", err=True)
         sys.exit(EXIT_USAGE)
+    if result.guess:
+        con.print(escape(result.guess) + ":")
     if result.sqlstate:
         con.print(f"[bold]{result.sqlstate}[/] {escape(result.condition or '')}")
         con.print(f"class {result.sqlclass}: {escape(result.class_title or '?')}")
@@ -49,7 +51,7 @@ def explain(query: str, pattern_dirs: tuple[str, ...]) -> None:
             con.print(f"for triage: {escape(result.class_meaning)}")
     elif result.condition:
         con.print(f"[bold]{escape(result.condition)}[/] (not a SQLSTATE)")
-    if result.error is not None:
+    if result.error is not None and not result.guess:
         err = result.error
         names = [f"{k}={v}" for k in ("table", "column", "constraint") if (v := getattr(err, k))]
         if names:
@@ -114,7 +116,7 @@ def show(pattern_id: str, pattern_dirs: tuple[str, ...]) -> None:
     catalog = _catalog(pattern_dirs)
     pattern = catalog.get(pattern_id)
     if pattern is None:
-        near = catalog.did_you_mean(pattern_id)
+        near = catalog.did_you_mean(pattern_id, ids=True)
         hint = f" (did you mean: {', '.join(near)}?)" if near else ""
         click.echo(f"triage: no pattern {pattern_id!r}{hint}", err=True)
         sys.exit(EXIT_USAGE)

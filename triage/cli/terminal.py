@@ -55,21 +55,28 @@ def _print(con: Console, data: dict[str, Any]) -> None:
             )
         if len(explained) > 8:
             body.add_row("", f"… and {len(explained) - 8} more")
-        for hop in f["evidence"][:6]:
-            body.add_row(hop["role"], escape(f"{hop['path']}:{hop['line']}  {_one(hop['text'])}"))
+        steps = [e for ch in f.get("evidence_chains", []) for e in ch["steps"]]
+        for hop in steps[:6]:
+            text = "(the line above)" if hop["repeat"] else _one(hop["text"])
+            body.add_row(hop["role"], escape(f"{hop['path']}:{hop['line']}  {text}"))
+        same = sum(len(ch["same"]) for ch in f.get("evidence_chains", []))
+        if len(steps) > 6 or same:
+            body.add_row("", f"… {max(len(steps) - 6, 0) + same} more alike")
         lc = f.get("lifecycle")
         if lc:
             for m in lc["mentions"][:10]:
                 where = f"{m['path']}:{m['line']}"
-                body.add_row("lifecycle", escape(f"{where} {m['action']}: {_one(m['text'])}"))
+                said = _one(m.get("said") or m["text"])
+                body.add_row("lifecycle", escape(f"{where} {m['action']}: {said}"))
             if len(lc["mentions"]) > 10 or lc["omitted"]:
                 more = len(lc["mentions"]) - 10 + lc["omitted"]
                 body.add_row("", f"… {max(more, 0)} more mentions")
         for h in f.get("hypotheses", [])[:3]:
-            why = (h["for"] or h["against"] or [{"text": "no evidence either way"}])[0]["text"]
-            body.add_row(
-                f"cause #{h['rank']}", escape(f"[{h['verdict']}] {_one(h['text'])} ({why})")
-            )
+            body.add_row(f"cause #{h['rank']}", escape(f"[{h['verdict']}] {_one(h['text'])}"))
+            for e in h["for"][:1]:
+                body.add_row("", f"[dim]for: {escape(_one(e['text']))}[/]")
+            for e in h["against"][:1]:
+                body.add_row("", f"[dim]against: {escape(_one(e['text']))}[/]")
         sl = f.get("schema_linkage")
         if sl and sl.get("constraint"):
             c = sl["constraint"]
@@ -82,7 +89,9 @@ def _print(con: Console, data: dict[str, Any]) -> None:
             body.add_row("fix", escape(fix))
         if f.get("known_issue"):
             body.add_row("known issue", escape(str(f["known_issue"])))
-        title = f"{f['id']} [bold]{escape(f['title'])}[/] ({f['confidence']} confidence)"
+        linked = f" (linked by {f['scope']})" if f.get("scope") else ""
+        body.add_row("confidence", escape(f"{f['confidence']}{linked}"))
+        title = f"{f['id']} [bold]{escape(f['title'])}[/]"
         con.print(
             Panel(
                 body,
@@ -105,7 +114,8 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         skipped = ", ".join(f"{k} {v}" for k, v in i["skipped"].items())
         con.print(
             f"[dim]{escape(i['path'])}: {', '.join(i['formats']) or 'no known format'}, "
-            f"{i['lines']} lines, {i['events']} events{'; skipped ' + skipped if skipped else ''}[/]"
+            f"{i['lines']} lines, {i['events']} event{'' if i['events'] == 1 else 's'}"
+            f"{'; skipped ' + skipped if skipped else ''}[/]"
         )
 
 
