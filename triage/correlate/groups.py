@@ -1,0 +1,92 @@
+"""Failures from observations: one per failing test or error record, whatever copies were read."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from triage.inputs import testid
+from triage.model import DbError, Failure
+from triage.observe import RETRY, SUCCESS, WARN, Observation, failure_key, is_failure, make_failure
+from triage.pgerror import is_cascade
+
+
+@dataclass
+class FailureGroup:
+    """One Failure and every copy of it read from other inputs (text, JUnit, reportlog)."""
+
+    failure: Failure
+    obs: list[Observation] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Recovered:
+    """A warning that was retried and later succeeded (or never led to a failure)."""
+
+    path: str
+    line: int
+    text: str
+    resolved_by: tuple[str, int, str] | None  # the success line, when one was seen
+
+
+# Which copy of a failure seen in several inputs a person should be pointed at.
+READABLE = {
+    "pytest-text": 0,
+    "vitest-text": 0,
+    "jest-text": 0,
+    "node-test-text": 0,
+    "reportlog": 1,
+    "junit": 2,
+}
+
+
+def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
+    copies: dict[tuple[str, ...], list[Observation]] = {}
+    for ob in observations:
+        if not is_failure(ob) or is_recovered_warning(ob):
+            continue
+        copies.setdefault(failure_key(ob), []).append(ob)
+    # An error record captured inside a failing test (pytest "Captured log call") is part of that
+    # test's failure, not a failure of its own.
+    for key in [k for k in copies if k[0] == "event"]:
+        ev = copies[key][0].event
+        owner = ("test", testid.key(ev.test), "call") if ev.test else None
+        if owner and owner in copies:
+            copies[owner].extend(copies.pop(key))
+    groups = []
+    for i, obs in enumerate(copies.values(), start=1):
+        best = min(obs, key=lambda o: (o.event.kind != "test", READABLE.get(o.event.fmt, 1), o.seq))
+        ordered = [best] + [o for o in obs if o is not best]
+        groups.append(FailureGroup(make_failure(f"S{i}", best), ordered))
+    return groups
+
+
+def is_recovered_warning(ob: Observation) -> bool:
+    return ob.rank == WARN and ob.event.kind != "test" and bool(RETRY.search(ob.event.text or ""))
+
+
+def real_errors(errors: tuple[DbError, ...]) -> list[DbError]:
+    return [e for e in errors if not is_cascade(e)]
+
+
+def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered, ...], set[int]]:
+    out: list[Recovered] = []
+    seqs: set[int] = set()
+    for i, ob in enumerate(observations):
+        if not is_recovered_warning(ob):
+            continue
+        seqs.add(ob.seq)
+        resolved = None
+        stem = _stem(ob.event.text)
+        for later in observations[i + 1 : i + 200]:
+            text = later.event.text or ""
+            if later.rank < WARN and SUCCESS.search(text) and (not stem or stem in _stem(text)):
+                resolved = (later.event.path, later.event.line, text)
+                break
+        out.append(Recovered(ob.event.path, ob.event.line, ob.event.text, resolved))
+    return tuple(out), seqs
+
+
+def _stem(text: str) -> str:
+    words = re.findall(r"[A-Za-z]{3,}", text or "")
+    return words[0].lower() if words else ""
