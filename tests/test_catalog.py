@@ -113,6 +113,11 @@ def test_supabase_signup_trigger_names_the_trigger_and_profile_table() -> None:
     assert match.fixes[0].startswith(
         "Make handle_new_user robust: schema-qualify (public.profiles)"
     )
+    # what a NOT NULL violation means comes from the code's own entry, after the trigger's advice
+    causes = [c.text for c in match.pattern.causes]
+    assert causes[0].startswith("The trigger reads a field from raw_user_meta_data")
+    assert any(c.startswith("A migration added a NOT NULL column") for c in causes)
+    assert any("profiles" in fix for fix in match.fixes[1:])
 
 
 def test_sqlite_errors_map_onto_the_same_conditions() -> None:

@@ -54,6 +54,14 @@ class Catalog:
             if best.local:
                 base = next((p for _, p in ranked if not p.local), None) or generic_pattern(err)
                 best = _merge(best, base) if base else best
+            elif len(best.sqlstates) > 1 and err.sqlstate:
+                # a pattern about a place (the sign-up trigger) spans many codes; what this code
+                # means (a missing parent, a duplicate) comes from the code's own entry
+                own = next(
+                    (p for _, p in ranked[1:] if not p.local and p.sqlstates == (err.sqlstate,)),
+                    None,
+                )
+                best = _merge(best, own) if own else best
             return self._filled(best, err, generic=False, score=score)
         generic = generic_pattern(err)
         return self._filled(generic, err, generic=True) if generic else None
@@ -199,7 +207,8 @@ def generic_for_code(code: str) -> Pattern:
 
 
 def _merge(local: Pattern, base: Pattern) -> Pattern:
-    """A local entry that leaves out explanation, causes or fixes borrows them from the built-in."""
+    """A local (or cross-code) entry borrows what it leaves out from the code's built-in entry,
+    and adds that entry's causes and fixes after its own."""
     return replace(
         local,
         title=local.title or base.title,
