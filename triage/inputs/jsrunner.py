@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from triage.model import Event, Link
-
-# "Error: x", "error: x" (node-postgres), "AssertionError [ERR_ASSERTION]: x", "pg.DatabaseError: x"
-HEADLINE = re.compile(
-    r"^(?P<exc>(?:[A-Za-z_$][\w$]*\.)*[\w$]*(?:Error|Exception)|error)"
-    r"(?: \[[A-Z_0-9]+\])?: (?P<msg>.*)$"
+from triage.inputs.jsrunner_errors import (
+    jest_file,
+    join_names,
+    link_text,
+    read_error,
+    strip_duration,
+    tap_error,
 )
-DURATION = re.compile(r"\s+(?:\(\d+(?:\.\d+)? ?m?s\)|\d+(?:\.\d+)?m?s)$")
-PROP = re.compile(r"""(\w+): ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^,{}\s][^,}]*)""")
-PROP_LINE = re.compile(r"^\s+(\w+): (.*?),?$")
-TAP_RESULT = re.compile(r"^(?P<indent> *)(?P<not>not )?ok \d+ - (?P<name>.*?)(?: # .*)?$")
+from triage.inputs.jsrunner_node import NodeTestLines
+from triage.model import Event
+
 VITEST_RULE = "⎯⎯⎯"
 VITEST_FILE = re.compile(r"^(?P<file>\S.*?) \(\d+ tests?(?: \|[^)]*)?\)")
 FIRST_CHARS = frozenset("FPTR⎯❯✓×↓→✕●▶✖✔ℹ")
@@ -39,7 +38,7 @@ class _Block:
     body: list[tuple[int, str]] = field(default_factory=list)
 
 
-class JsRunnerParser:
+class JsRunnerParser(NodeTestLines):
     """Line parser for JS test-runner output; see stream.LineParser."""
 
     fmt = "vitest-text"
@@ -102,7 +101,7 @@ class JsRunnerParser:
             self.block = _Block("vitest-text", test, no, no)
             return True, []
         if s.startswith(("FAIL ", "PASS ")) and indent == 0:  # jest file header
-            self.mode, self.file, self.suites = "jest", _jest_file(s[5:]), []
+            self.mode, self.file, self.suites = "jest", jest_file(s[5:]), []
             self.listing = True
             return True, []
         if s.startswith(VITEST_RULE):
@@ -116,7 +115,7 @@ class JsRunnerParser:
         if self.mode in ("vitest", "") and s[:2] in ("✓ ", "× ", "↓ "):
             self.mode = "vitest"
             if s[0] == "✓":
-                name = _strip_duration(s[2:])
+                name = strip_duration(s[2:])
                 test = name if " > " in name else f"{self.file} > {name}"
                 return True, [self._test("vitest-text", no, test, "passed", "")]
             return True, []
@@ -126,7 +125,7 @@ class JsRunnerParser:
             test = (
                 self.file
                 if title == "Test suite failed to run"
-                else _join(self.file, *title.split(" › "))
+                else join_names(self.file, *title.split(" › "))
             )
             self.block = _Block("jest-text", test, no, no, indent)
             return True, []
@@ -161,7 +160,7 @@ class JsRunnerParser:
         if m is None:
             if s[0] == "✓" and " > " in head:  # verbose reporter: full id on the line
                 self.mode = "vitest"
-                return True, [self._test("vitest-text", no, _strip_duration(head), "passed", "")]
+                return True, [self._test("vitest-text", no, strip_duration(head), "passed", "")]
             return False, []
         self.mode, self.file = "vitest", m.group("file")
         return True, []
@@ -172,64 +171,12 @@ class JsRunnerParser:
         if s[0] != "✓":
             return True, []  # failures are read from their "●" blocks
         names = [name for _, name, _ in self.suites[:depth]]
-        test = _join(self.file, *names, _strip_duration(s[2:]))
+        test = join_names(self.file, *names, strip_duration(s[2:]))
         return True, [self._test("jest-text", no, test, "passed", "")]
 
     @staticmethod
     def _jest_suite_line(s: str) -> bool:
         return not s.startswith(("at ", "console.", ">")) and " | " not in s and not s[0].isdigit()
-
-    def _node_spec(self, no: int, s: str, indent: int) -> tuple[bool, list[Event]]:
-        self.mode = "node" if self.mode in ("", "node") else self.mode
-        if s.startswith("ℹ "):
-            self.summary = ("node-test-text", no, [])
-            self._summary_line(s)
-            return True, []
-        if s.startswith("✖ failing tests:"):
-            self.section = "recap"  # repeats every failure already read: claimed, not re-emitted
-            return True, []
-        name = _strip_duration(s[2:])
-        self.suites = [e for e in self.suites if e[0] < indent or (e[0] == indent and e[1] == name)]
-        if s[0] == "▶":
-            if not (self.suites and self.suites[-1] == (indent, name, True)):
-                self.suites.append((indent, name, True))
-            else:
-                self.suites.pop()  # "▶ suite (12ms)": a passing suite closing
-            return True, []
-        if self.suites and self.suites[-1][:2] == (indent, name):
-            self.suites.pop()  # "✖ suite (31ms)": the suite closing after its children
-            return True, []
-        test = _join(*(n for _, n, _ in self.suites), name)
-        if s[0] == "✔":
-            return True, [self._test("node-test-text", no, test, "passed", "")]
-        self.block = _Block("node-test-text", test, no, no, indent)
-        return True, []
-
-    def _tap(self, no: int, line: str, s: str, indent: int) -> tuple[bool, list[Event]]:
-        if s.startswith("# Subtest: "):
-            self.suites = [e for e in self.suites if e[0] < indent]
-            if self.suites:
-                top = self.suites[-1]
-                self.suites[-1] = (top[0], top[1], True)
-            self.suites.append((indent, s[11:].strip(), False))
-            return True, []
-        m = TAP_RESULT.match(line)
-        if m is not None:
-            entry = next((e for e in self.suites if e[0] == indent), None)
-            parents = [n for i, n, _ in self.suites if i < indent]
-            self.suites = [e for e in self.suites if e[0] < indent]
-            if entry is not None and entry[2]:
-                return True, []  # a suite's own result line
-            test = _join(*parents, m.group("name"))
-            if m.group("not"):
-                self.block = _Block("node-test-text", test, no, no, indent)
-                return True, []
-            return True, [self._test("node-test-text", no, test, "passed", "")]
-        if s.startswith("# tests "):
-            self.summary = ("node-test-text", no, [])
-            self._summary_line(s)
-            return True, []
-        return s.startswith(("1..", "# ")), []
 
     # -- blocks -----------------------------------------------------------------------------
 
@@ -252,10 +199,10 @@ class JsRunnerParser:
         if block is None or not block.fmt:
             return []
         if block.fmt == "node-test-text" and self.mode == "tap":
-            chain, data = _tap_error(block.body)
+            chain, data = tap_error(block.body)
         else:
-            chain, data = _read_error(block.body)
-        text = _link_text(chain[0]).split("\n", 1)[0] if chain else ""
+            chain, data = read_error(block.body)
+        text = link_text(chain[0]).split("\n", 1)[0] if chain else ""
         return [
             Event(
                 path=self.path,
@@ -309,6 +256,9 @@ class JsRunnerParser:
             )
         ]
 
+    def _new_block(self, fmt: str, test: str, no: int, indent: int) -> _Block:
+        return _Block(fmt, test, no, no, indent)
+
     def _test(self, fmt: str, no: int, test: str, outcome: str, text: str) -> Event:
         return Event(
             path=self.path,
@@ -320,127 +270,3 @@ class JsRunnerParser:
             outcome=outcome,
             phase="call",
         )
-
-
-def _read_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] | None]:
-    """vitest / jest / node spec block: headline, "Caused by:"/"Cause:" links, printed properties."""
-    chain: list[Link] = []
-    props: dict[str, str] = {}
-    expect_link = True
-    in_props = False
-    for no, raw in body:
-        s = raw.strip()
-        if not s:
-            continue
-        if s.startswith("Caused by: "):
-            chain.append(_link(s[11:], no))
-            continue
-        if s == "Cause:":
-            expect_link = True
-            continue
-        if s.startswith("Serialized Error: "):
-            props.update(_inline_props(s[18:]))
-            continue
-        if in_props:
-            m = PROP_LINE.match(raw)
-            if m is not None:
-                _put(props, m.group(1), m.group(2))
-            in_props = s != "}"
-            continue
-        if s.endswith(" {") and s.startswith("at "):
-            in_props = True
-            continue
-        if expect_link and not s[0].isdigit() and not s.startswith((">", "|", "❯", "at ")):
-            chain.append(_link(s, no))
-            expect_link = False
-    data: dict[str, Any] | None = None
-    if props:
-        if "message" not in props and chain:
-            props["message"] = chain[-1].message
-        data = {"err": props}
-    return chain, data
-
-
-def _tap_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] | None]:
-    """The YAML diagnostic block of a TAP "not ok": error, name, code, location."""
-    fields: dict[str, str] = {}
-    first_line = body[0][0] if body else 0
-    i = 0
-    while i < len(body):
-        no, raw = body[i]
-        key, sep, value = raw.strip().partition(": ")
-        if not sep and raw.strip().endswith(":"):
-            key, value, sep = raw.strip()[:-1], "", ":"
-        i += 1
-        if not sep or key in fields:
-            continue
-        if key == "error":
-            first_line = no
-        if value in ("|-", "|", ">-"):
-            base = len(raw) - len(raw.lstrip())
-            block = []
-            while i < len(body) and (
-                not body[i][1].strip() or len(body[i][1]) - len(body[i][1].lstrip()) > base
-            ):
-                block.append(body[i][1].strip())
-                i += 1
-            fields[key] = "\n".join(block).strip()
-        else:
-            fields[key] = _unquote(value)
-    message = fields.get("error")
-    if message is None:
-        return [], None
-    exc = fields.get("name") or None
-    err: dict[str, str] = {k: fields[k] for k in ("code", "name", "location") if k in fields}
-    err["message"] = message
-    return [Link(exc, message, first_line)], {"err": err}
-
-
-def _link(text: str, no: int) -> Link:
-    m = HEADLINE.match(text)
-    if m is None:
-        return Link(None, text, no)
-    return Link(m.group("exc"), m.group("msg"), no)
-
-
-def _link_text(link: Link) -> str:
-    return f"{link.exc}: {link.message}" if link.exc else link.message
-
-
-def _inline_props(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in PROP.findall(text):
-        _put(out, key, value)
-    return out
-
-
-def _put(props: dict[str, str], key: str, value: str) -> None:
-    value = value.strip()
-    if value in ("undefined", "null", "[]", "{}", "[Object]", "[Array]") or value.endswith(
-        ("{", "[")
-    ):
-        return
-    props[key] = _unquote(value)
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"`":
-        inner = value[1:-1]
-        if value[0] == "'" and "''" in inner and "\\" not in inner:
-            return inner.replace("''", "'")  # YAML single-quoted
-        return (
-            inner.replace("\\'", "'").replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-        )
-    return value
-
-
-def _strip_duration(name: str) -> str:
-    return DURATION.sub("", name.strip())
-
-
-def _jest_file(rest: str) -> str:
-    return _strip_duration(rest).split(" (", 1)[0].strip()
-
-
-def _join(*parts: str) -> str:
-    return " > ".join(p for p in parts if p)
