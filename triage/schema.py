@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from triage.model import DbError
-from triage.schema_orm import alembic, django, embedded_sql, knex, prisma, sequelize
+from triage.schema_orm import embedded_sql
+from triage.schema_orm_js import knex, prisma, sequelize
+from triage.schema_orm_py import alembic, django
 from triage.schema_sql import Definition, parse_sql, split_name
 
 MAX_FILE = 4 << 20  # bigger files are not migrations anyone wrote by hand
