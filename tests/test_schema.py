@@ -3,6 +3,7 @@ the report finds where a constraint is defined, its ON DELETE rule, and what cov
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -19,14 +20,16 @@ UPSERT = "insert into user_settings (user_id, key, value) values ($1, 'theme', '
 
 @pytest.fixture(scope="module")
 def scratch_db() -> str:
-    """A fresh triage_h9 database with the app's migrations applied, in order."""
+    """A fresh triage_h9 database with the app's migrations applied, in order (one per xdist
+    worker: two workers running this module must not drop each other's database)."""
     require_pg()
     import psycopg
 
+    name = f"triage_h9_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute("drop database if exists triage_h9")
-        conn.execute("create database triage_h9")
-    dsn = "host=127.0.0.1 user=postgres dbname=triage_h9"
+        conn.execute(f"drop database if exists {name}")
+        conn.execute(f"create database {name}")
+    dsn = f"host=127.0.0.1 user=postgres dbname={name}"
     with psycopg.connect(dsn, autocommit=True) as conn:
         for path in MIGRATIONS:
             conn.execute(path.read_text())  # raises on any error: the fixture must apply cleanly
