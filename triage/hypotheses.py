@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from triage.hypotheses_schema import on_delete, schema_evidence
 from triage.lifecycle import Lifecycle, Mention
 from triage.model import Finding
 
@@ -169,7 +170,7 @@ def _judge(
             con.append(_ev(f"no line before the failure deletes {key}", None, "absence"))
             if f.created:
                 pro.append(_ev(_gone(key, f), f.created[-1], "inference"))
-        _on_delete(f, pro, con)
+        on_delete(f, pro, con)
     elif tag == "parallel":
         gap = _gap(f)
         if gap is not None and gap <= RACE_SECONDS:
@@ -212,7 +213,7 @@ def _judge(
         elif f.created:
             con.append(_ev(f"{key} was produced in this run", f.created[0]))
     elif tag in ("schema-missing", "schema-mismatch"):
-        _schema_tag(tag, f, pro, con)
+        schema_evidence(tag, f, pro, con)
 
 
 def _gone(key: str, f: Facts) -> str:
@@ -223,86 +224,6 @@ def _gone(key: str, f: Facts) -> str:
     return (
         f"{key} was created, and was missing at the failing write{later}: removed, or not committed"
     )
-
-
-def _on_delete(f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> None:
-    link = f.link or {}
-    rule = link.get("on_delete")
-    c = link.get("constraint")
-    if rule and c and f.deleted:
-        pro.append(
-            {
-                "text": f"the constraint is ON DELETE {rule['action']} ({rule['meaning']})",
-                "strength": "context",
-                "path": c["path"],
-                "line": c["line"],
-                "quote": c["ddl"],
-            }
-        )
-
-
-def _schema_tag(tag: str, f: Facts, pro: list[dict[str, Any]], con: list[dict[str, Any]]) -> None:
-    link = f.link
-    if not link:
-        return
-    oc = link.get("on_conflict")
-    if oc is not None:
-        cols = ", ".join(oc["columns"])
-        if tag == "schema-missing":
-            if oc["covered_by"]:
-                d = oc["covered_by"][0]
-                pro.append(
-                    {
-                        "text": f"the migrations define {d['name']} on ({cols}): the test database did not apply it",
-                        "strength": "direct",
-                        "path": d["path"],
-                        "line": d["line"],
-                        "quote": d["ddl"],
-                    }
-                )
-            else:
-                pro.append(
-                    {
-                        "text": f"no migration defines a unique constraint or index on exactly ({cols})",
-                        "strength": "inference",
-                        "path": None,
-                        "line": None,
-                        "quote": None,
-                    }
-                )
-        else:
-            for d in oc["partial_only"][:1]:
-                pro.append(
-                    {
-                        "text": f"{d['name']} covers ({cols}) only WHERE ...: ON CONFLICT needs the same predicate",
-                        "strength": "direct",
-                        "path": d["path"],
-                        "line": d["line"],
-                        "quote": d["ddl"],
-                    }
-                )
-            if not oc["unique_on_table"]:
-                con.append(
-                    {
-                        "text": f"no unique constraint of any shape is defined on {oc['table']}",
-                        "strength": "inference",
-                        "path": None,
-                        "line": None,
-                        "quote": None,
-                    }
-                )
-        return
-    dropped = link.get("dropped")
-    if tag == "schema-missing" and dropped:
-        pro.append(
-            {
-                "text": f"a migration drops {dropped['name']}",
-                "strength": "direct",
-                "path": dropped["path"],
-                "line": dropped["line"],
-                "quote": dropped["ddl"],
-            }
-        )
 
 
 def _gap(f: Facts) -> float | None:
