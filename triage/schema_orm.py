@@ -46,6 +46,28 @@ def fk_action(word: str) -> str:
     )
 
 
+def column_fk(
+    m: re.Match[str], text: str, table: str, path: str, on_delete: str | None, source: str
+) -> Definition:
+    """A column-level foreign key whose match holds (column, referenced table, referenced column)
+    in groups 1-3, under PostgreSQL's default name <table>_<column>_fkey."""
+    col = m.group(1)
+    pos = m.start()
+    return constraint(
+        "foreign key",
+        f"{table}_{col}_fkey",
+        table,
+        (col,),
+        path,
+        line_at(text, pos),
+        stmt_at(text, pos),
+        m.group(2),
+        (m.group(3),),
+        on_delete,
+        source,
+    )
+
+
 def constraint(
     kind: str,
     name: str,

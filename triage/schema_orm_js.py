@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import re
 
-from triage.schema_orm import constraint, embedded_sql, fk_action, line_at, name_list, stmt_at
+from triage.schema_orm import (
+    column_fk,
+    constraint,
+    embedded_sql,
+    fk_action,
+    line_at,
+    name_list,
+    stmt_at,
+)
 from triage.schema_sql import Definition
 
 # --- Prisma -----------------------------------------------------------------------------------
@@ -210,18 +218,8 @@ def sequelize(text: str, path: str) -> list[Definition]:
             table = owner[-1]
             action = re.search(r"onDelete\s*:\s*['\"`]([\w ]+)['\"`]", m.group(0))
             out.append(
-                constraint(
-                    "foreign key",
-                    f"{table}_{m.group(1)}_fkey",
-                    table,
-                    (m.group(1),),
-                    path,
-                    line_at(text, m.start()),
-                    stmt_at(text, m.start()),
-                    m.group(2),
-                    (m.group(3),),
-                    action.group(1).upper() if action else None,
-                    "sequelize",
+                column_fk(
+                    m, text, table, path, action.group(1).upper() if action else None, "sequelize"
                 )
             )
     return out

@@ -5,7 +5,15 @@ from __future__ import annotations
 import os
 import re
 
-from triage.schema_orm import constraint, embedded_sql, fk_action, line_at, name_list, stmt_at
+from triage.schema_orm import (
+    column_fk,
+    constraint,
+    embedded_sql,
+    fk_action,
+    line_at,
+    name_list,
+    stmt_at,
+)
 from triage.schema_sql import Definition
 
 # --- Django -----------------------------------------------------------------------------------
@@ -149,18 +157,8 @@ def alembic(text: str, path: str) -> list[Definition]:
         if table:
             action = re.search(r"ondelete=['\"]([\w ]+)['\"]", m.group(4))
             out.append(
-                constraint(
-                    "foreign key",
-                    f"{table}_{m.group(1)}_fkey",
-                    table,
-                    (m.group(1),),
-                    path,
-                    line_at(text, m.start()),
-                    stmt_at(text, m.start()),
-                    m.group(2),
-                    (m.group(3),),
-                    action.group(1).upper() if action else None,
-                    "alembic",
+                column_fk(
+                    m, text, table, path, action.group(1).upper() if action else None, "alembic"
                 )
             )
     for m in _SA_UNIQUE.finditer(text):
