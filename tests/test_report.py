@@ -183,3 +183,35 @@ def test_terminal_view_shows_the_same_sections(tmp_path: Path) -> None:
     assert "Summary" in text and "cause #1" in text and "[supported] Cleanup between tests" in text
     assert "run.log:11 delete: " in text
     assert "20240101000000_init.sql:16" in text
+
+
+def test_evidence_chains_quote_a_root_once_and_fold_identical_chains() -> None:
+    race = _data(["samples/incident-cleanup-race"])["findings"][0]
+    steps = [s for ch in race["evidence_chains"] for s in ch["steps"]]
+    roots = [s for s in steps if s["role"] == "root"]
+    # two tests failed on the same job_status insert: the second chain refers back to the first
+    assert [r["line"] for r in roots] == [5, 5]
+    assert roots[0]["repeat"] is None and roots[1]["repeat"] == roots[0]["n"]
+    profiles = _data(["samples/incident-trigger-profiles"])["findings"][0]
+    chains = profiles["evidence_chains"]
+    assert len(chains) == 1  # three tests, the same RuntimeError over the same FK violation
+    assert [[x["line"] for x in same] for same in chains[0]["same"]] == [[31, 36], [50, 55]]
+
+
+def test_lifecycle_leaves_out_junit_and_reportlog_copies_of_the_run_log() -> None:
+    data = _data(["samples/incident-trigger-profiles"])
+    lc = data["findings"][0]["lifecycle"]
+    assert {m["path"] for m in lc["mentions"]} == {"samples/incident-trigger-profiles/run.log"}
+    assert [m["line"] for m in lc["mentions"]] == [18, 37, 56]
+    assert lc["copies"] == [
+        "samples/incident-trigger-profiles/junit.xml",
+        "samples/incident-trigger-profiles/reportlog.jsonl",
+    ]
+
+
+def test_lifecycle_shows_what_a_pino_line_says() -> None:
+    lc = _data(["samples/incident-cleanup-race"])["findings"][0]["lifecycle"]
+    said = [(m["line"], m["action"], m["said"]) for m in lc["mentions"]]
+    assert said[0] == (1, "create", "course created")
+    assert (3, "delete", "course deleted") in said
+    assert lc["mentions"][0]["text"].startswith('{"level":30')  # the JSON keeps the exact line
