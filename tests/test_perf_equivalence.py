@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from triage.inputs import hits, source
-from triage.inputs.hits import iter_hit_lines
+from triage.inputs.hits import Wanted, iter_hit_lines
 from triage.inputs.source import Counts, iter_lines, open_binary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +21,12 @@ def every_line(data: bytes) -> list[tuple[int, str]]:
 
 
 def hit_lines(data: bytes, needles: list[str]) -> list[tuple[int, str]]:
-    got = iter_hit_lines(io.BufferedReader(io.BytesIO(data)), Counts(), needles)
-    return [(no, t) for no, t in got if any(n in t for n in needles)]
+    return hit_lines_near(data, Wanted(tuple(needles)))
+
+
+def hit_lines_near(data: bytes, want: Wanted) -> list[tuple[int, str]]:
+    got = iter_hit_lines(io.BufferedReader(io.BytesIO(data)), Counts(), want)
+    return [(no, t) for no, t in got if want(t)]
 
 
 def wanted(data: bytes, needles: list[str]) -> list[tuple[int, str]]:
@@ -52,6 +56,7 @@ def test_key_search_survives_chunk_edges_long_lines_and_dirty_bytes(
         b"bad \xff\xfe bytes ada@example.com",
         b"x" * 300 + b"ada@example.com far along a long line",
         b"nothing here",
+        b"UPDATE USERS set flag where id = ada",
         b"",
     ]
     data = b"\n".join(rnd.choice(pieces) for _ in range(3000))
@@ -65,6 +70,12 @@ def test_key_search_survives_chunk_edges_long_lines_and_dirty_bytes(
     expected = wanted(data, needles)
     assert expected, "the story needs lines to find"
     assert hit_lines(data, needles) == expected
+    # a short value counts only next to its column: searched by the column, on any case
+    near = Wanted(near=(("7", ("email", "users")),))
+    short = data.replace(b"ada", b"7")
+    expected_near = [(no, t) for no, t in every_line(short) if near(t)]
+    assert any("USERS" in t for _, t in expected_near)
+    assert hit_lines_near(short, near) == expected_near
 
 
 def test_key_search_reads_utf16_like_the_line_reader() -> None:

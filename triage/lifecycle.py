@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.errors import InputError
-from triage.inputs.hits import iter_hit_lines
+from triage.inputs.hits import Wanted, iter_hit_lines
 from triage.inputs.source import Counts, expand_paths, open_binary
 from triage.model import Finding
 
@@ -112,6 +112,12 @@ def trace(
     hits: dict[str, list[tuple[str, int, str]]] = {v: [] for v in values}
     counts: dict[str, int] = dict.fromkeys(values, 0)
     names = display or {}
+    # the chunked search finds the lines worth the checks below: a long value's own lines, and
+    # for a short value the lines naming its column or table (far fewer than the lines with "7")
+    wanted_lines = Wanted(
+        tuple(v for v in values if v not in context),
+        tuple((v, tuple(sorted(context[v]))) for v in values if v in context),
+    )
     try:
         files = expand_paths(list(paths), exclude)
     except InputError:
@@ -123,7 +129,7 @@ def trace(
         except InputError:
             continue
         try:
-            for no, text in iter_hit_lines(stream, Counts(), values):
+            for no, text in iter_hit_lines(stream, Counts(), wanted_lines):
                 for v in values:
                     if v in text:
                         m = matchers[v]

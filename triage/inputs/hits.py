@@ -10,7 +10,8 @@ it (ANSI colours, NULs dropped) can join text around a needle.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
 from triage.inputs.source import (
@@ -27,26 +28,51 @@ from triage.inputs.source import (
 ALWAYS = (b"\x1b", b"\x00")  # bytes whose removal by _decode can create a match
 
 
-def iter_hit_lines(
-    stream: BinaryIO, counts: Counts, needles: Sequence[str]
-) -> Iterator[tuple[int, str]]:
-    """(line number, text) as iter_lines gives them, for the lines that may hold a needle."""
-    words = [n for n in dict.fromkeys(needles) if n and "\n" not in n]
-    if not words:
+@dataclass(frozen=True)
+class Wanted:
+    """Which lines to find: those holding an ``exact`` text, or a ``near`` value on a line that
+    also names one of its words (compared lower-case), as the key lifecycle asks for short keys."""
+
+    exact: tuple[str, ...] = ()
+    near: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __call__(self, text: str) -> bool:
+        if any(w in text for w in self.exact):
+            return True
+        low = None
+        for value, words in self.near:
+            if value in text:
+                low = text.lower() if low is None else low
+                if any(w in low for w in words):
+                    return True
+        return False
+
+
+def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator[tuple[int, str]]:
+    """(line number, text) as iter_lines gives them, for every line ``wanted`` accepts (and maybe
+    a few more: callers check again)."""
+    exact = [w for w in dict.fromkeys(wanted.exact) if w and "\n" not in w]
+    near = [(v, ws) for v, ws in wanted.near if v and "\n" not in v and ws]
+    if not exact and not near:
         return
     first = stream.read(CHUNK)
     encoding, skip = _decoder_for(first[:4])
-    if encoding == "utf-16" or any("\ufffd" in w for w in words):
+    if encoding == "utf-16" or any("\ufffd" in w for w in exact + [v for v, _ in near]):
         # rare shapes: the text decides, line by line
         if encoding == "utf-16":
             lines = _iter_utf16(first, stream, counts)
         else:
             lines = iter_lines(io.BufferedReader(cast(Any, _Prefixed(first, stream))), counts)
         for no, text in lines:
-            if any(w in text for w in words):
+            if wanted(text):
                 yield no, text
         return
-    raw_needles = [w.encode("utf-8") for w in words] + list(ALWAYS)
+    raw_exact = [w.encode("utf-8") for w in exact] + list(ALWAYS)
+    # a short value ("7") is on most lines; the words that must come with it are rarer. They are
+    # compared lower-case, which bytes.lower() matches only on ASCII text: other chunks look
+    # for the value itself.
+    raw_values = [v.encode("utf-8") for v, _ in near]
+    raw_words = list(dict.fromkeys(w.lower().encode("utf-8") for _, ws in near for w in ws))
     buf = first[skip:]
     lineno = 0
     dropping = False  # inside an over-long line whose head was already emitted
@@ -58,7 +84,13 @@ def iter_hit_lines(
             dropping = False
         if start < end:
             counted = start
-            for s, e in _hit_lines(buf, start, end, raw_needles):
+            found: dict[int, int] = {}
+            _hit_lines(buf, buf, start, end, raw_exact, found)
+            if near and buf.isascii():
+                _hit_lines(buf, buf[start:end].lower(), start, end, raw_words, found, start)
+            elif near:
+                _hit_lines(buf, buf, start, end, raw_values, found)
+            for s, e in sorted(found.items()):
                 lineno += buf.count(b"\n", counted, s) + 1
                 counted = e + 1
                 yield lineno, _decode(buf[s:e], counts)
@@ -67,7 +99,7 @@ def iter_hit_lines(
         if len(rest) > MAX_LINE and not dropping:
             lineno += 1
             text = _decode(rest[:MAX_LINE], counts)
-            if any(w in text for w in words):
+            if wanted(text):
                 yield lineno, text
             dropping = True
             rest = b""
@@ -78,21 +110,29 @@ def iter_hit_lines(
             if rest and not dropping:
                 lineno += 1
                 text = _decode(rest, counts)
-                if any(w in text for w in words):
+                if wanted(text):
                     yield lineno, text
             break
         buf = rest + more
     counts.lines = lineno
 
 
-def _hit_lines(buf: bytes, start: int, end: int, needles: list[bytes]) -> list[tuple[int, int]]:
-    """Sorted (line start, line end) of the lines in buf[start:end] holding any needle."""
-    found: dict[int, int] = {}
+def _hit_lines(
+    buf: bytes,
+    hay: bytes,
+    start: int,
+    end: int,
+    needles: list[bytes],
+    found: dict[int, int],
+    shift: int = 0,
+) -> None:
+    """Add (line start -> line end) for the lines of buf[start:end] holding a needle; ``hay`` is
+    buf, or a same-length copy of buf[shift:end] (lower-cased)."""
     for needle in needles:
-        pos = buf.find(needle, start, end)
+        pos = hay.find(needle, start - shift, end - shift)
         while pos >= 0:
-            s = buf.rfind(b"\n", start, pos) + 1 or start
-            e = buf.find(b"\n", pos, end)
+            at = pos + shift
+            s = buf.rfind(b"\n", start, at) + 1 or start
+            e = buf.find(b"\n", at, end)
             found[s] = e
-            pos = buf.find(needle, e + 1, end)
-    return sorted(found.items())
+            pos = hay.find(needle, e + 1 - shift, end - shift)
