@@ -130,6 +130,8 @@ class Case:
     # family -> expected values that differ because that driver does not print a field
     # (None: nothing to assert), with the reason in NOT_PRINTED.
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # family -> why triage gets this case wrong today (a strict xfail: it fails loudly once fixed)
+    known: dict[str, str] = field(default_factory=dict)
 
     @property
     def entry(self) -> str:
@@ -157,6 +159,14 @@ NOT_PRINTED = {
 }
 
 
+# Known triage gaps, reported to the lead; each is a strict xfail that must go once fixed.
+CUSTOM_NAME = (
+    "the table is printed in SQLAlchemy's [SQL: INSERT INTO bookings ...] but triage/pgerror "
+    "_infer_table reads the statement only when there is no constraint, and the custom name "
+    "bookings_no_overlap does not decode to a table"
+)
+
+
 def _e(sqlstate: str, condition: str, pattern: str, **fields: object) -> Expect:
     return Expect(sqlstate, condition, pattern, **fields)  # type: ignore[arg-type]
 
@@ -176,7 +186,7 @@ CASES: tuple[Case, ...] = (
     Case("23505-pkey", "exec", _e("23505", "unique_violation", "23505-primary-key-duplicate", constraint="orgs_pkey", table="orgs", key={"id": "2"}), ("INSERT INTO orgs VALUES (2, 'again')",)),
     Case("23505-unique", "exec", _e("23505", "unique_violation", "23505-unique-violation", constraint="users_email_key", table="users", key={"email": "ada@example.com"}), ("INSERT INTO users (org_id, email) VALUES (1, 'ada@example.com')",)),
     Case("23514-check", "exec", _e("23514", "check_violation", "23514-check-violation", constraint="users_age_check", table="users"), ("UPDATE users SET age = -3 WHERE id = 1",)),
-    Case("23P01-exclusion", "exec", _e("23P01", "exclusion_violation", "23P01-exclusion-violation", constraint="bookings_no_overlap", table="bookings"), ("INSERT INTO bookings (room, during) VALUES (7, '[15,25)')",), overrides=dict.fromkeys(PYTHON, NO_TABLE)),
+    Case("23P01-exclusion", "exec", _e("23P01", "exclusion_violation", "23P01-exclusion-violation", constraint="bookings_no_overlap", table="bookings"), ("INSERT INTO bookings (room, during) VALUES (7, '[15,25)')",), overrides=dict.fromkeys(("psycopg", "asyncpg"), NO_TABLE), known={"sqlalchemy": CUSTOM_NAME}),
     Case("25P02-cascade", "cascade", _e("23505", "unique_violation", "23505-unique-violation", constraint="teams_slug_key", table="teams", key={"slug": "core"}), ("INSERT INTO teams VALUES (2, 'core')", "UPDATE teams SET slug = 'core' WHERE id = 1"), chain=True, covers="25P02-in-failed-sql-transaction"),
     Case("28000-no-role", "connect", _e("28000", "invalid_authorization_specification", "28000-invalid-authorization"), connect={"user": "triage_conf_ghost"}),
     Case("2BP01-drop-parent", "exec", _e("2BP01", "dependent_objects_still_exist", "2BP01-dependent-objects-still-exist"), ("DROP TABLE orgs",)),
@@ -208,3 +218,11 @@ NOT_PROVOKED: dict[str, str] = {
 }
 
 BY_ID = {case.id: case for case in CASES}
+
+
+def known(case: Case, family: str) -> tuple[Any, ...]:
+    """A strict xfail mark for a known triage gap (see Case.known), else no marks."""
+    import pytest
+
+    reason = case.known.get(family)
+    return (pytest.mark.xfail(reason=reason, strict=True),) if reason else ()

@@ -39,7 +39,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if "tests/conformance/" not in report.nodeid or "[" not in report.nodeid:
         return
     param = report.nodeid.split("[", 1)[1].rstrip("]")
-    if report.skipped:
+    if hasattr(report, "wasxfail"):
+        RESULTS[param] = ("xfailed", report.wasxfail) if report.skipped else ("failed", "XPASS")
+    elif report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
         RESULTS[param] = ("skipped", reason.removeprefix("Skipped: "))
     elif report.failed:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.capture import Capture
-from tests.conformance.cases import CASES, Case
+from tests.conformance.cases import CASES, Case, known
 from tests.conformance.conftest import skip_or_fail
 from tests.conformance.noderun import log_path
 from tests.conformance.verdict import run_problems, structured_problems, triage
@@ -14,7 +14,9 @@ from tests.conformance.verdict import run_problems, structured_problems, triage
 
 @pytest.mark.pg
 @pytest.mark.node
-@pytest.mark.parametrize("case", CASES, ids=[f"{c.id}/node-pg/pino" for c in CASES])
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, id=f"{c.id}/node-pg/pino", marks=known(c, "node-pg")) for c in CASES]
+)
 def test_root_elected(captured: Capture, case: Case) -> None:
     if captured.node_skip:
         skip_or_fail(captured.node_skip)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.conformance.capture import Capture
-from tests.conformance.cases import CASES, Case
+from tests.conformance.cases import CASES, Case, known
 from tests.conformance.pyrun import FORMATS
 from tests.conformance.python_module import DRIVERS
 from tests.conformance.verdict import case_problems, triage
 
 PARAMS = [
-    pytest.param(case, driver, fmt, id=f"{case.id}/{driver}/{fmt}")
+    pytest.param(case, driver, fmt, id=f"{case.id}/{driver}/{fmt}", marks=known(case, driver))
     for case in CASES
     for driver in DRIVERS
     for fmt in FORMATS
