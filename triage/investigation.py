@@ -241,7 +241,9 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             t(
                 f"traces back to a database error; {s['findings']} database error{_s(s['findings'])} "
             )
-            t("logged alongside explain no failure. The first is ")
+            t(
+                f"logged alongside explain{'s' if s['findings'] == 1 else ''} no failure. The first is "
+            )
         c(root_name(top))
         t(f" (SQLSTATE {top['sqlstate'] or '-'} {top['condition'] or ''}".rstrip() + "): ")
         t(top["description"] + ". ")
@@ -251,8 +253,11 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             else f"It occurred {top['occurrences']} times, first at "
         )
         c(f"{top['first']['path']}:{top['first']['line']}")
+        n_ex = len(top["explains"])
         t(
-            f", and explains {len(top['explains'])} failure{_s(len(top['explains']))} ({top['confidence']} confidence)."
+            f", and explains {n_ex} failure{_s(n_ex)} ({top['confidence']} confidence)."
+            if n_ex
+            else "."
         )
         best = next(
             (
