@@ -159,12 +159,7 @@ NOT_PRINTED = {
 }
 
 
-# Known triage gaps, reported to the lead; each is a strict xfail that must go once fixed.
-CUSTOM_NAME = (
-    "the table is printed in SQLAlchemy's [SQL: INSERT INTO bookings ...] but triage/pgerror "
-    "_infer_table reads the statement only when there is no constraint, and the custom name "
-    "bookings_no_overlap does not decode to a table"
-)
+# Known triage gaps: each is a strict xfail (Case.known) that must go once fixed. None open now.
 
 
 def _e(sqlstate: str, condition: str, pattern: str, **fields: object) -> Expect:
@@ -186,7 +181,7 @@ CASES: tuple[Case, ...] = (
     Case("23505-pkey", "exec", _e("23505", "unique_violation", "23505-primary-key-duplicate", constraint="orgs_pkey", table="orgs", key={"id": "2"}), ("INSERT INTO orgs VALUES (2, 'again')",)),
     Case("23505-unique", "exec", _e("23505", "unique_violation", "23505-unique-violation", constraint="users_email_key", table="users", key={"email": "ada@example.com"}), ("INSERT INTO users (org_id, email) VALUES (1, 'ada@example.com')",)),
     Case("23514-check", "exec", _e("23514", "check_violation", "23514-check-violation", constraint="users_age_check", table="users"), ("UPDATE users SET age = -3 WHERE id = 1",)),
-    Case("23P01-exclusion", "exec", _e("23P01", "exclusion_violation", "23P01-exclusion-violation", constraint="bookings_no_overlap", table="bookings"), ("INSERT INTO bookings (room, during) VALUES (7, '[15,25)')",), overrides=dict.fromkeys(("psycopg", "asyncpg"), NO_TABLE), known={"sqlalchemy": CUSTOM_NAME}),
+    Case("23P01-exclusion", "exec", _e("23P01", "exclusion_violation", "23P01-exclusion-violation", constraint="bookings_no_overlap", table="bookings"), ("INSERT INTO bookings (room, during) VALUES (7, '[15,25)')",), overrides=dict.fromkeys(("psycopg", "asyncpg"), NO_TABLE)),
     Case("25P02-cascade", "cascade", _e("23505", "unique_violation", "23505-unique-violation", constraint="teams_slug_key", table="teams", key={"slug": "core"}), ("INSERT INTO teams VALUES (2, 'core')", "UPDATE teams SET slug = 'core' WHERE id = 1"), chain=True, covers="25P02-in-failed-sql-transaction"),
     Case("28000-no-role", "connect", _e("28000", "invalid_authorization_specification", "28000-invalid-authorization"), connect={"user": "triage_conf_ghost"}),
     Case("2BP01-drop-parent", "exec", _e("2BP01", "dependent_objects_still_exist", "2BP01-dependent-objects-still-exist"), ("DROP TABLE orgs",)),

@@ -177,7 +177,10 @@ _STATEMENT_TABLE = re.compile(
 
 def _infer_table(f: Fields, key_columns: tuple[str, ...]) -> str | None:
     if f.get("constraint"):
-        return table_from_constraint(f["constraint"], key_columns)
+        named = table_from_constraint(f["constraint"], key_columns)
+        # A custom constraint name says nothing of its table; the printed statement still does.
+        if named:
+            return named
     code = f.get("sqlstate") or ""
     statement = f.get("statement") or ""
     if statement and not f.get("trigger") and (code == "42P10" or code.startswith("23")):
