@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from triage.correlate import Correlation
+from triage.inputs import testid
 from triage.observe import Passed
 
 STOP = frozenset(
@@ -168,9 +169,11 @@ def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) ->
         if root:
             matched_roots.append(root)
     seen_tests: set[str] = set()
-    for p in passed:
-        if p.test not in seen_tests and score(words, p.test) >= THRESHOLD:
-            seen_tests.add(p.test)
+    # one test read from terminal text, JUnit and reportlog is cited once, from the readable copy
+    for p in sorted(passed, key=lambda p: p.path.endswith((".xml", ".jsonl"))):
+        key = testid.key(p.test)
+        if key not in seen_tests and score(words, p.test) >= THRESHOLD:
+            seen_tests.add(key)
             contradicts.append(ClaimEvidence(p.path, p.line, f"passed: {p.test}", "contradicts"))
     for r in corr.recovered:
         if score(words, r.text) >= THRESHOLD:

@@ -136,6 +136,9 @@ def make_failure(fid: str, ob: Observation) -> Failure:
     message = ev.text or (ob.wrapper or "")
     if ob.wrapper and ev.kind != "test" and ob.wrapper not in message:
         message = f"{message} ({ob.wrapper})" if message else ob.wrapper
+    if failure_kind(ob) == "http" and str(ob.http_status) not in message:
+        # "request completed" says nothing: name the status and the request
+        message = f"HTTP {ob.http_status} {_request(ev.data)}: {message}".replace("  ", " ")
     return Failure(
         id=fid,
         kind=failure_kind(ob),
@@ -148,3 +151,17 @@ def make_failure(fid: str, ob: Observation) -> Failure:
         wrapper=ob.wrapper or (ev.chain[0].exc if ev.chain else None),
         ids=ev.ids,
     )
+
+
+def _request(data: object) -> str:
+    """'POST /users' from a request logger's record (pino-http req.method/url, route, method/url)."""
+    if not isinstance(data, dict):
+        return ""
+    raw_req = data.get("req")
+    req: dict[str, object] = raw_req if isinstance(raw_req, dict) else {}
+    method = req.get("method") or data.get("method") or ""
+    url = req.get("url") or data.get("url") or data.get("path") or ""
+    route = data.get("route") or ""
+    if isinstance(route, str) and route and not url:
+        return route
+    return f"{method} {url}".strip() if isinstance(method, str) and isinstance(url, str) else ""

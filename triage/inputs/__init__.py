@@ -68,6 +68,10 @@ def read_inputs(
         finally:
             if path != "-":
                 stream.close()
+        if counts.bytes == 0 and counts.lines == 0 and not counts.skipped and error is None:
+            counts.skipped["empty"] += (
+                1  # said, so "no error found" is not mistaken for a clean run
+            )
         result.stats.append(
             InputStats(
                 path=display,
