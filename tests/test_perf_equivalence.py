@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.inputs import hits, source
+from triage.inputs import fastscan, hits, hitscan, source
 from triage.inputs.hits import Wanted, iter_hit_lines
 from triage.inputs.source import Counts, iter_lines, open_binary
 
@@ -137,3 +137,29 @@ def test_line_cutter_decodes_runs_like_it_decoded_single_lines(
     monkeypatch.setattr(source, "CHUNK", chunk)
     monkeypatch.setattr(source, "MAX_LINE", max_line)
     assert every_line(data) == reference_lines(data, chunk, max_line)
+
+
+@pytest.mark.parametrize("block", [4096, 5000, 65536])
+def test_key_search_in_blocks_finds_what_the_line_reader_finds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    rnd = random.Random(block)
+    pieces = [
+        b'{"level":30,"time":1795221521484,"msg":"created user","email":"ada@example.com"}',
+        b'{"level":30,"time":1795221521485,"msg":"request done","orgId":7}',
+        b'{"level":30,"time":1795221521486,"msg":"insert into users","org_id":7}',
+        b'{"level":50,"msg":"insert or update on table \\"users\\" violates foreign key","ORG_ID":7}',
+        b"\x1b[31mada@exa\x1b[0mmple.com coloured apart",
+        b"caf\xc3\xa9 ada@example.com",
+        b"",
+    ]
+    data = b"\n".join(rnd.choice(pieces) for _ in range(20000))
+    path = tmp_path / "app.log"
+    path.write_bytes(data)
+    monkeypatch.setattr(fastscan, "BLOCK", block)
+    monkeypatch.setattr(hitscan, "MIN_SIZE", 0)
+    want = Wanted(("ada@example.com",), (("7", ("org_id", "users")),))
+    expected = [(no, t) for no, t in every_line(data) if want(t)]
+    got = [(no, t) for no, t in hitscan.iter_file_hits(str(path), want) if want(t)]
+    assert len(expected) > 1000
+    assert got == expected

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from triage.errors import InputError
-from triage.inputs.hits import Wanted, iter_hit_lines
-from triage.inputs.source import Counts, expand_paths, open_binary
+from triage.inputs.hits import Wanted
+from triage.inputs.hitscan import iter_file_hits
+from triage.inputs.source import expand_paths
 from triage.model import Finding
 
 MAX_VALUES = 4  # key values traced per finding
@@ -125,11 +126,7 @@ def trace(
     for path in files:
         shown = names.get(path, path)
         try:
-            stream = open_binary(path)
-        except InputError:
-            continue
-        try:
-            for no, text in iter_hit_lines(stream, Counts(), wanted_lines):
+            for no, text in iter_file_hits(path, wanted_lines):
                 for v in values:
                     if v in text:
                         m = matchers[v]
@@ -140,11 +137,10 @@ def trace(
                         counts[v] += 1
                         if len(hits[v]) < MAX_MENTIONS * 2:
                             hits[v].append((shown, no, _clip(text, v)))
+        except InputError:  # unreadable: nothing to trace in it
+            continue
         except (OSError, EOFError):
             pass
-        finally:
-            if path != "-":
-                stream.close()
     return {fid: _lifecycle(by_id[fid], vs, hits, counts) for fid, vs in wanted.items()}
 
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import MAX_LINE, Counts, _decode
 
+T = TypeVar("T")
 BLOCK = 32 << 20
 MIN_SIZE = 64 << 20  # below this the pool costs more than it saves
 IN_FLIGHT = 4
@@ -105,32 +107,40 @@ def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[in
     return lines, (boundary or n) - first, out
 
 
+def map_blocks(
+    path: str, scan: Callable[..., T], *args: Any, workers: int | None = None
+) -> Iterator[T]:
+    """scan(path, start, end, *args) for each BLOCK of the file, by a process pool, in order."""
+    size = os.path.getsize(path)
+    ranges = [(s, min(s + BLOCK, size)) for s in range(0, size, BLOCK)]
+    workers = workers or min(2, os.cpu_count() or 1)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending: list[Future[T]] = []
+        it = iter(ranges)
+        for r in it:
+            pending.append(pool.submit(scan, path, *r, *args))
+            if len(pending) >= IN_FLIGHT:
+                break
+        while pending:
+            result = pending.pop(0).result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(scan, path, *nxt, *args))
+            yield result
+
+
 def iter_candidate_lines(
     path: str, counts: Counts, workers: int | None = None
 ) -> Iterator[tuple[int, str]]:
     """(line number, text) of every line the stream reader would not skip; counts every line."""
-    size = os.path.getsize(path)
-    ranges = [(s, min(s + BLOCK, size)) for s in range(0, size, BLOCK)]
-    workers = workers or min(2, os.cpu_count() or 1)
     lineno = 0
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        pending: list[Future[tuple[int, int, list[tuple[int, bytes]]]]] = []
-        it = iter(ranges)
-        for r in it:
-            pending.append(pool.submit(scan_block, path, *r))
-            if len(pending) >= IN_FLIGHT:
-                break
-        while pending:
-            lines, nbytes, found = pending.pop(0).result()
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append(pool.submit(scan_block, path, *nxt))
-            for index, raw in found:
-                if len(raw) > MAX_LINE:
-                    counts.skipped["line-too-long"] += 1
-                    raw = raw[:MAX_LINE]
-                yield lineno + index + 1, _decode(raw, counts)
-            lineno += lines
-            counts.lines = lineno
-            counts.bytes += nbytes
+    for lines, nbytes, found in map_blocks(path, scan_block, workers=workers):
+        for index, raw in found:
+            if len(raw) > MAX_LINE:
+                counts.skipped["line-too-long"] += 1
+                raw = raw[:MAX_LINE]
+            yield lineno + index + 1, _decode(raw, counts)
+        lineno += lines
+        counts.lines = lineno
+        counts.bytes += nbytes
     counts.saw_format("pino")
