@@ -168,12 +168,13 @@ def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) ->
             )
         if root:
             matched_roots.append(root)
-    seen_tests: set[str] = set()
+    seen_tests: list[str] = []
     # one test read from terminal text, JUnit and reportlog is cited once, from the readable copy
     for p in sorted(passed, key=lambda p: p.path.endswith((".xml", ".jsonl"))):
-        key = testid.key(p.test)
-        if key not in seen_tests and score(words, p.test) >= THRESHOLD:
-            seen_tests.add(key)
+        if score(words, p.test) >= THRESHOLD and not any(
+            testid.same_test(p.test, t) for t in seen_tests
+        ):
+            seen_tests.append(p.test)
             contradicts.append(ClaimEvidence(p.path, p.line, f"passed: {p.test}", "contradicts"))
     for r in corr.recovered:
         if score(words, r.text) >= THRESHOLD:
