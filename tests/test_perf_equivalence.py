@@ -163,3 +163,13 @@ def test_key_search_in_blocks_finds_what_the_line_reader_finds(
     got = [(no, t) for no, t in hitscan.iter_file_hits(str(path), want) if want(t)]
     assert len(expected) > 1000
     assert got == expected
+
+
+def test_template_check_answers_like_testing_every_template() -> None:
+    from triage.inputs.textblocks import TEMPLATES, has_template
+
+    lines = [ln for p in SAMPLES for ln in p.read_text(errors="replace").splitlines()]
+    lines += [f"ERROR: x {t} y" for t in TEMPLATES] + [f"{t}" for t in TEMPLATES]
+    hits_found = [ln for ln in lines if has_template(ln)]
+    assert hits_found == [ln for ln in lines if any(t in ln for t in TEMPLATES)]
+    assert len(hits_found) > 2 * len(TEMPLATES)

@@ -55,10 +55,16 @@ def line_time(line: str) -> str | None:
     return parse_pg_time(f"{m.group(1).replace(',', '.')} {zone}")
 
 
+_LEVEL_HINTS = ("RR", "rr", "ATAL", "atal", "ARN", "arn", "RIT", "rit", "ANIC")
+
+
 def level_of(line: str) -> str | None:
     """error / fatal / warn when a line carries such a level word near its start; else None."""
     head = line[:120]
-    if not any(n in head for n in ("RR", "rr", "ATAL", "atal", "ARN", "arn", "RIT", "rit", "ANIC")):
+    for n in _LEVEL_HINTS:  # a plain loop, no generator: this runs on most text lines
+        if n in head:
+            break
+    else:
         return None
     m = LEVEL_WORD.search(head)
     if not m:
