@@ -8,6 +8,7 @@ import sys
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
+from triage.cli.options import format_option, output_option
 from triage.cli.progress import progress_reporter
 from triage.errors import TriageError
 
@@ -16,19 +17,8 @@ FORMATS = ["terminal", "json", "md", "html", "github"]
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=str)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: terminal on a TTY, markdown otherwise).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the report to FILE.",
-)
+@format_option(FORMATS, "Output format (default: terminal on a TTY, markdown otherwise).")
+@output_option()
 @click.option(
     "--reported", help="What the ticket says failed; the report checks it against the evidence."
 )

@@ -13,6 +13,7 @@ import tempfile
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
+from triage.cli.options import format_option, output_option
 from triage.errors import TriageError
 
 FORMATS = ["terminal", "md", "json", "github"]
@@ -28,19 +29,10 @@ EXIT_NOT_FOUND = 127  # what a shell returns for a command it cannot run
     type=click.Path(exists=False),
     help="A log file the command writes (JUnit XML, reportlog, server log); read after it ends. Repeatable.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Report format (default: terminal on a TTY, else markdown; -o FILE.json means json).",
+@format_option(
+    FORMATS, "Report format (default: terminal on a TTY, else markdown; -o FILE.json means json)."
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the report to FILE.",
-)
+@output_option()
 @click.option(
     "--fail-on",
     type=click.Choice(["exit", "findings", "none"]),

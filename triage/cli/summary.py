@@ -9,6 +9,7 @@ import sys
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
+from triage.cli.options import format_option, output_option
 from triage.errors import TriageError
 
 FORMATS = ["md", "html", "json"]
@@ -22,19 +23,8 @@ FORMATS = ["md", "html", "json"]
     show_default=True,
     help="History store: a SQLite file, or a postgresql:// URL shared by many CI runners.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, writable=True),
-    help="Write the summary to FILE.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, else md).",
-)
+@output_option("Write the summary to FILE.")
+@format_option(FORMATS, "Output format (default: from the -o extension, else md).")
 @click.option(
     "--fail-on",
     type=click.Choice(["new", "any", "none"]),
