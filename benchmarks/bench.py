@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,7 @@ OUT = ROOT / "benchmarks" / "out"
 ERROR_EVERY = 20_000  # one database error record per this many lines
 
 
-def real_lines(pattern: str, keep: callable) -> list[bytes]:  # type: ignore[valid-type]
+def real_lines(pattern: str, keep: Callable[[bytes], bool]) -> list[bytes]:
     lines: list[bytes] = []
     for path in sorted((ROOT / "samples").glob(pattern)):
         if path.is_file() and path.stat().st_size < 5_000_000:
@@ -37,7 +38,11 @@ def gen_pino(path: Path, size: int) -> None:
     # Filler: the info/debug request lines of a real service run (HTTP 2xx/4xx, no errors).
     info = real_lines(
         "incident-noisy-10k/app.pino.log",
-        lambda b: b.startswith((b'{"level":30', b'{"level":20')) and b'Code":5' not in b and b"rror" not in b,
+        lambda b: (
+            b.startswith((b'{"level":30', b'{"level":20'))
+            and b'Code":5' not in b
+            and b"rror" not in b
+        ),
     )
     errors = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":50') and b'"code"' in b)
     if not info or not errors:
@@ -77,14 +82,19 @@ def _write(path: Path, size: int, filler: list[bytes], rare: list[bytes]) -> Non
             written += len(data)
 
 
-def measure(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and the child's peak RSS in MB."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys, worker processes included) and peak RSS in MB.
+
+    ru_maxrss of RUSAGE_CHILDREN is the largest of any one finished descendant, so the peak is
+    exact only when it grows: each command is measured in a fresh interpreter (main()).
+    """
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
+    return wall, cpu, max(after.ru_maxrss, usage.ru_maxrss) / 1024
 
 
 RAW_READ = (
@@ -118,16 +128,18 @@ def bench(path: Path, label: str, jq_filter: str | None) -> list[str]:
         ("triage analyze", triage),
         ("raw Python chunked read", [sys.executable, "-c", RAW_READ, str(path)]),
     ):
-        wall, rss = measure(cmd)
-        rows.append(
-            f"| {label} | {size_mb:,.0f} MB | {name} | {wall:.2f} s | {size_mb / wall:,.0f} MB/s | {rss:,.0f} MB |"
-        )
+        rows.append(_row(label, size_mb, name, *measure(cmd)))
     if jq_filter and shutil.which("jq"):
-        wall, rss = measure(["jq", "-c", jq_filter, str(path)])
-        rows.append(
-            f"| {label} | {size_mb:,.0f} MB | jq `{jq_filter}` | {wall:.2f} s | {size_mb / wall:,.0f} MB/s | {rss:,.0f} MB |"
-        )
+        cmd = ["jq", "-c", jq_filter, str(path)]
+        rows.append(_row(label, size_mb, f"jq `{jq_filter}`", *measure(cmd)))
     return rows
+
+
+def _row(label: str, size_mb: float, tool: str, wall: float, cpu: float, rss: float) -> str:
+    return (
+        f"| {label} | {size_mb:,.0f} MB | {tool} | {wall:.2f} s | {cpu:.2f} s"
+        f" | {size_mb / wall:,.0f} MB/s | {rss:,.0f} MB |"
+    )
 
 
 def main() -> None:
@@ -141,9 +153,13 @@ def main() -> None:
         gen_pino(pino, args.pino_mb * 1_000_000)
     if not mixed.exists():
         gen_mixed(mixed, args.mixed_mb * 1_000_000)
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print("| input | size | tool | wall | throughput | peak RSS |")
-    print("|---|---|---|---|---|---|")
+    load = os.getloadavg()
+    print(
+        f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start"
+    )
+    print("| input | size | tool | wall | CPU (user+sys) | throughput | peak RSS |")
+    print("|---|---|---|---|---|---|---|")
     for row in bench(pino, "pino NDJSON", None if args.no_jq else "select(.level >= 50)") + bench(
         mixed, "pytest/mixed text", None
     ):
