@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -82,19 +80,24 @@ def _write(path: Path, size: int, filler: list[bytes], rare: list[bytes]) -> Non
             written += len(data)
 
 
-def measure(cmd: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + sys, worker processes included) and peak RSS in MB.
+# Runs one command in a fresh interpreter and reports that command's own usage, so each row's
+# peak RSS is its own (RUSAGE_CHILDREN's ru_maxrss is the largest of ANY finished descendant).
+MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "subprocess.run(sys.argv[1:], check=False, stdout=subprocess.DEVNULL)\n"
+    "wall = time.perf_counter() - start\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(wall, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024)\n"
+)
 
-    ru_maxrss of RUSAGE_CHILDREN is the largest of any one finished descendant, so the peak is
-    exact only when it grows: each command is measured in a fresh interpreter (main()).
-    """
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, check=False, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
-    return wall, cpu, max(after.ru_maxrss, usage.ru_maxrss) / 1024
+
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys, worker processes included) and peak RSS in MB."""
+    out = subprocess.run(
+        [sys.executable, "-c", MEASURE, *cmd], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 RAW_READ = (
