@@ -132,6 +132,9 @@ class Case:
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     # family -> why triage gets this case wrong today (a strict xfail: it fails loudly once fixed)
     known: dict[str, str] = field(default_factory=dict)
+    # family -> why that driver prints no database error at all for this case (its log must
+    # then hold no SQLSTATE, and triage must elect no root rather than invent one)
+    absent: dict[str, str] = field(default_factory=dict)
 
     @property
     def entry(self) -> str:
@@ -146,7 +149,22 @@ class Case:
 
 
 PYTHON = ("psycopg", "asyncpg", "sqlalchemy")
-FAMILIES = (*PYTHON, "node-pg")
+ORMS = ("knex", "sequelize", "typeorm")
+NODE_FAMILIES = ("node-pg", "postgresjs", *ORMS)
+FAMILIES = (*PYTHON, *NODE_FAMILIES)
+# The formats each node family is read back from (pino-pretty and inspect: pg's errors only).
+NODE_FORMATS = {"node-pg": ("pino", "pino-pretty", "inspect")} | dict.fromkeys(
+    NODE_FAMILIES[1:], ("pino",)
+)
+# The cases an ORM runs (node/orm.mjs writes each as a model / query-builder call).
+INTEGRITY = (
+    "23502-not-null",
+    "23503-fk-child",
+    "23503-fk-parent",
+    "23505-pkey",
+    "23505-unique",
+    "23514-check",
+)
 NO_CONTEXT = {"trigger": None}
 NO_TABLE = {"table": None}
 NO_STATEMENT = {"table": None}
@@ -158,6 +176,13 @@ NOT_PRINTED = {
     "pattern": "without CONTEXT the trigger-specific entry cannot match; the generic one must",
 }
 
+
+# postgres.js keeps an ErrorResponse that arrives mid-query until ReadyForQuery, which a
+# terminated backend never sends (connection.js ErrorResponse / closed).
+POSTGRESJS_FATAL = (
+    "postgres.js rejects the running query with `write CONNECTION_CLOSED` (code CONNECTION_CLOSED) "
+    "and drops the server's FATAL 57P01 message it was holding"
+)
 
 # Known triage gaps: each is a strict xfail (Case.known) that must go once fixed. None open now.
 
@@ -196,12 +221,12 @@ CASES: tuple[Case, ...] = (
     Case("42883-undefined-function", "exec", _e("42883", "undefined_function", "42883-undefined-function"), ("SELECT slugify(name) FROM orgs",)),
     Case("42P01-undefined-table", "exec", _e("42P01", "undefined_table", "42P01-undefined-table", table="user_sessions"), ("SELECT * FROM user_sessions",)),
     Case("42P07-duplicate-table", "exec", _e("42P07", "duplicate_table", "42P07-duplicate-table", table="accounts"), ("CREATE TABLE accounts (id int)",)),
-    Case("42P10-on-conflict", "exec", _e("42P10", "invalid_column_reference", "42P10-on-conflict-no-unique-constraint", table="profiles"), ("INSERT INTO profiles (auth_user_id, display_name) VALUES ('8d0f7d9e-4b7e-4a65-9a59-3f1f0e0e6a11', 'Ada') ON CONFLICT (auth_user_id) DO NOTHING",), overrides=dict.fromkeys(("psycopg", "asyncpg", "node-pg"), NO_STATEMENT)),
+    Case("42P10-on-conflict", "exec", _e("42P10", "invalid_column_reference", "42P10-on-conflict-no-unique-constraint", table="profiles"), ("INSERT INTO profiles (auth_user_id, display_name) VALUES ('8d0f7d9e-4b7e-4a65-9a59-3f1f0e0e6a11', 'Ada') ON CONFLICT (auth_user_id) DO NOTHING",), overrides=dict.fromkeys(("psycopg", "asyncpg", "node-pg", "postgresjs"), NO_STATEMENT)),
     Case("53300-role-limit", "connect", _e("53300", "too_many_connections", "53300-too-many-connections"), connect={"user": FULL_ROLE}),
     Case("55P03-nowait", "nowait", _e("55P03", "lock_not_available", "55P03-lock-not-available", table="accounts")),
     Case("57014-cancel", "cancel", _e("57014", "query_canceled", "57014-query-canceled")),
     Case("57014-timeout", "exec", _e("57014", "query_canceled", "57014-statement-timeout"), ("SET statement_timeout = 200", "SELECT pg_sleep(3)")),
-    Case("57P01-terminate", "terminate", _e("57P01", "admin_shutdown", "57P01-admin-shutdown")),
+    Case("57P01-terminate", "terminate", _e("57P01", "admin_shutdown", "57P01-admin-shutdown"), absent={"postgresjs": POSTGRESJS_FATAL}),
     Case("P0001-raise", "exec", _e("P0001", "raise_exception", "P0001-raise-exception", trigger="withdraw"), ("SELECT withdraw(1, 500)",), overrides={"asyncpg": NO_CONTEXT}),
     Case("supabase-signup-trigger", "exec", _e("23502", "not_null_violation", "supabase-auth-signup-trigger", table="members", column="username", trigger="handle_new_user"), ("INSERT INTO auth.users (id, raw_user_meta_data) VALUES ('e57ae5b7-3b10-4328-a217-c76c41ac051d', '{}')",), overrides={"asyncpg": {**NO_CONTEXT, "pattern": "23502-not-null-violation"}}),
     Case("supabase-profile-fk", "exec", _e("23503", "foreign_key_violation", "supabase-profile-fk-auth-users", constraint="members_id_fkey", table="members", key={"id": "1b2c3d4e-0000-4000-8000-000000000002"}, referenced_table="users"), ("INSERT INTO public.members (id, username) VALUES ('1b2c3d4e-0000-4000-8000-000000000002', 'bo')",)),
@@ -213,6 +238,13 @@ NOT_PROVOKED: dict[str, str] = {
 }
 
 BY_ID = {case.id: case for case in CASES}
+
+
+def node_cases(family: str) -> tuple[Case, ...]:
+    """The cases a node family provokes: all of them, or the integrity ones for an ORM."""
+    if family in ORMS:
+        return tuple(BY_ID[case_id] for case_id in INTEGRITY)
+    return CASES
 
 
 def known(case: Case, family: str) -> tuple[Any, ...]:

@@ -92,30 +92,71 @@ def run_problems(data: dict[str, Any], expect: Expect) -> list[str]:
     return problems
 
 
-STRUCTURED = ("constraint", "table", "column")
+def text_problems(data: dict[str, Any], expect: Expect) -> list[str]:
+    """A bare error dump (console.error's inspect form): no failure to explain, so findings[0]
+    must be the root with the expected fields and no other finding may claim anything."""
+    if not data["findings"]:
+        return ["no finding at all"]
+    first = data["findings"][0]
+    problems = [f"{describe(first)}: {p}" for p in field_problems(first, expect)]
+    extra = [describe(f) for f in data["findings"][1:] if f["explains"]]
+    if extra:
+        problems.append(f"other findings explain something: {extra}")
+    return problems
+
+
+def absent_problems(path: Path, data: dict[str, Any], sqlstate: str) -> list[str]:
+    """The driver logged no database error (Case.absent): no logged error may carry the
+    SQLSTATE, and triage must elect no root rather than invent one."""
+    problems = []
+    if any(err.get("code") == sqlstate for err in _pino_errors(path)):
+        problems.append(f"the driver printed {sqlstate} after all: drop Case.absent")
+    roots = [describe(f) for f in data["findings"] if f["explains"]]
+    if roots:
+        problems.append(f"triage elected a root from a log with no database error: {roots}")
+    return problems
+
+
+# The server's fields under each driver's names: pg (and Knex, TypeORM, Sequelize's parent),
+# postgres.js.
+STRUCTURED = {
+    "constraint": ("constraint", "constraint_name"),
+    "table": ("table", "table_name"),
+    "column": ("column", "column_name"),
+}
 
 
 def structured_problems(path: Path, data: dict[str, Any], sqlstate: str) -> list[str]:
-    """node-postgres logs the server's own fields (err.code, err.table, ...): the elected root
-    must agree with the logged error that carries the expected SQLSTATE."""
+    """The drivers log the server's own fields (err.code, err.table, ...; an ORM keeps them on
+    the wrapper or under parent / original / driverError): the elected root must agree with the
+    logged error that carries the expected SQLSTATE."""
     if not data["findings"]:
         return []
     first = data["findings"][0]
     logged = [r for r in _pino_errors(path) if r.get("code") == sqlstate]
     problems = []
     for err in logged[:1]:
-        for name in STRUCTURED:
-            if err.get(name) and first.get(name) != err[name]:
+        for name, keys in STRUCTURED.items():
+            value = next((err[k] for k in keys if err.get(k)), None)
+            if value and first.get(name) != value:
                 problems.append(
-                    f"{name}: the driver logged {err[name]!r}, triage says {first.get(name)!r}"
+                    f"{name}: the driver logged {value!r}, triage says {first.get(name)!r}"
                 )
     return problems
 
 
 def _pino_errors(path: Path) -> list[dict[str, Any]]:
-    errors = []
+    """Every error object in the log's `err` values, nested ones included (outermost first)."""
+    errors: list[dict[str, Any]] = []
     for line in path.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         if isinstance(record.get("err"), dict):
-            errors.append(record["err"])
+            _walk(record["err"], errors)
     return errors
+
+
+def _walk(value: dict[str, Any], into: list[dict[str, Any]]) -> None:
+    into.append(value)
+    for child in value.values():
+        if isinstance(child, dict):
+            _walk(child, into)

@@ -54,6 +54,8 @@ class NodeDump:
         self.objects: list[dict[str, object] | None] = []  # open { } blocks; None = not an error's
         self.current: dict[str, object] = self.err
         self.done = False
+        # a string util.inspect split over lines (`a\n` + / 'b'): its owner, key, pieces so far
+        self.pending: tuple[dict[str, object], str, list[str]] | None = None
 
     def take(self, no: int, line: str) -> bool:
         stripped = line.strip()
@@ -66,6 +68,8 @@ class NodeDump:
             self.end = no
             return True
         self.end = no
+        if self.pending is not None and self._continue(stripped):
+            return True
         if stripped in ("}", "},", "]", "],"):
             self.objects.pop()
             self.done = not self.objects
@@ -88,10 +92,29 @@ class NodeDump:
             self.links.append(Link(head.group("type"), head.group("msg"), no))
         elif val.endswith(("{", "[")):
             self.objects.append(None)  # nested object: its fields are not the error's
-        elif owner is not None and not val.endswith(" +"):
+        elif owner is not None and val.endswith(" +"):
+            self.pending = (owner, key, [val[:-2]])
+        elif owner is not None:
             value = js_value(val)
             if value is not None:
                 owner[key] = value
+        return True
+
+    def _continue(self, stripped: str) -> bool:
+        """One more piece of a split string (a PL/pgSQL CONTEXT, a long detail); False when the
+        line is not one, which drops the partial value."""
+        assert self.pending is not None
+        owner, key, pieces = self.pending
+        more = stripped.endswith(" +")
+        piece = stripped[:-2] if more else stripped.removesuffix(",")
+        if len(piece) < 2 or piece[0] not in "'\"`" or piece[-1] != piece[0]:
+            self.pending = None
+            return False
+        pieces.append(piece)
+        if more:
+            return True
+        owner[key] = "".join(str(js_value(p)) for p in pieces)
+        self.pending = None
         return True
 
     def events(self, path: str) -> list[Event]:

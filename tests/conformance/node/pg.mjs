@@ -1,23 +1,12 @@
-// Conformance: provoke every case with node-postgres and log it with pino, one file per case.
-// usage: node provoke.mjs <cases.json> <database> <out dir>
-// pg and pino come from samples/generate/node (installed from its committed lockfile).
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+// The node-postgres (`pg`) scenarios: each throws the error the request handler would log.
+import { require, sleep, target } from './modules.mjs'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
-const require = createRequire(path.resolve(here, '../../../samples/generate/node/package.json'))
 const pg = require('pg')
-const pino = require('pino')
 
-const [casesPath, database, outDir] = process.argv.slice(2)
-const BASE = { host: '127.0.0.1', port: 5432, user: 'postgres', database }
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+let BASE = {}
 
 async function connect(overrides = {}) {
-  const { dbname, ...rest } = overrides
-  const client = new pg.Client({ ...BASE, ...(dbname ? { database: dbname } : {}), ...rest })
+  const client = new pg.Client(target(BASE, overrides))
   client.on('error', () => {}) // a terminated backend also emits 'error'; the query rejects too
   await client.connect()
   return client
@@ -118,27 +107,7 @@ async function interrupted(how) {
   })
 }
 
-async function main() {
-  const cases = JSON.parse(readFileSync(casesPath, 'utf8'))
-  for (const kase of cases) {
-    const dest = pino.destination({ dest: path.join(outDir, `${kase.id}.pino.log`), sync: true })
-    const logger = pino({ name: 'api' }, dest)
-    logger.info({ driver: 'pg', port: 3000 }, 'server listening')
-    const log = logger.child({ reqId: `req-${kase.id}`, route: 'POST /conformance' })
-    log.info('incoming request')
-    let status = 200
-    try {
-      await SCENARIOS[kase.scenario](kase, (err, msg) => log.warn({ err }, msg))
-    } catch (err) {
-      status = 500
-      log.error({ err }, 'request failed')
-    }
-    log.info({ statusCode: status }, 'request completed')
-    dest.flushSync()
-  }
+export function open(base) {
+  BASE = base
+  return { scenario: (kase, warn) => SCENARIOS[kase.scenario](kase, warn), inspect: true, close: async () => {} }
 }
-
-main().catch((err) => {
-  console.error(err)
-  process.exit(1)
-})
