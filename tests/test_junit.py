@@ -188,3 +188,63 @@ def test_jest_junit_reads_message_from_the_body() -> None:
     assert dup.chain[0].exc == "error"
     assert found[("users repo adds numbers", "call")].chain[0].exc == "Error"
     assert found[("users repo passes", "call")].outcome == "passed"
+
+
+# -- system-out / system-err with -o junit_logging=all: tests/fixtures/pytest/accounts-junit.xml ----
+
+ACCOUNTS = FIX / "accounts-junit.xml"
+ACC = "tests/test_accounts.py::"
+DUP = 'duplicate key value violates unique constraint "users_email_key"'
+
+
+def file_line(path: Path, start: str) -> int:
+    for no, line in enumerate(path.read_text().split("\n"), 1):
+        if line.startswith(start):
+            return no
+    raise AssertionError(start)
+
+
+def test_captured_log_and_error_output_carry_the_testcase_id() -> None:
+    events, _ = read(ACCOUNTS.read_bytes())
+    logs = [e for e in events if e.kind == "log"]
+    assert all(e.fmt == "junit" for e in logs)
+    (warn,) = [e for e in logs if DUP in e.text]
+    assert (warn.test, warn.level) == (ACC + "test_signup_saves_user", "warn")
+    assert warn.text == f"user not saved: {DUP}\nDETAIL:  Key (email)=(a@x.io) already exists."
+    assert warn.line == file_line(ACCOUNTS, "WARNING  app.repo:test_accounts.py:18")
+    assert warn.end_line == warn.line + 1
+    profile = [(e.level, e.text) for e in logs if e.test == ACC + "test_profile"]
+    assert profile == [
+        ("info", "connecting to triage_h1"),
+        ("info", "loading profile"),
+        ("info", "closed"),
+    ]
+    # Captured Err: the printed driver error, with its DETAIL line, at no level
+    (printed,) = [e for e in logs if e.text.startswith("import_users: ForeignKeyViolation")]
+    assert printed.test == ACC + "test_import_users" and printed.level is None
+    assert printed.line == file_line(ACCOUNTS, "import_users: ForeignKeyViolation")
+    assert printed.text.endswith('DETAIL:  Key (org_id)=(99) is not present in table "orgs".')
+    assert not any("signing up" in e.text for e in logs)  # plain stdout is not evidence
+    tests = [e for e in events if e.kind == "test"]
+    assert len(tests) == 4  # the testcases themselves are unchanged
+
+
+def test_failing_assert_is_explained_by_the_error_in_system_out() -> None:
+    from tests.test_pytest_text import explained
+
+    signup, imported = explained("accounts-junit.xml")
+    assert signup == ("assert False", "test", "users_email_key", {"email": "a@x.io"})
+    assert imported[1:] == ("chain", "users_org_id_fkey", {"org_id": "99"})
+
+
+def test_unbannered_system_out_keeps_only_error_lines() -> None:
+    # other tools (jest-junit) write console output without pytest's banners
+    xml = (
+        b'<testsuite><testcase classname="a" name="b"><system-out>starting\n'
+        b"could not save: SQLSTATE 23505\n</system-out></testcase></testsuite>"
+    )
+    events, _ = read(xml)
+    (case,) = [e for e in events if e.kind == "test"]
+    assert [(e.kind, e.test, e.line, e.text) for e in events if e.kind == "log"] == [
+        ("log", case.test, 2, "could not save: SQLSTATE 23505")
+    ]

@@ -286,3 +286,67 @@ def test_arbitrary_lines_never_raise(lines: list[str]) -> None:
     events, _ = parse_lines(lines)
     keys = [(e.test, e.phase) for e in events if e.kind == "test"]
     assert len(keys) == len(set(keys))
+
+
+# -- live logging (log_cli) and captured logs explaining a test: the accounts suite ------------
+
+ACC = "tests/test_accounts.py::"
+DUP_KEY = 'duplicate key value violates unique constraint "users_email_key"'
+
+
+def explained(name: str) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(message, scope, constraint, key) of each failing accounts test, through the pipeline."""
+    from triage.pipeline import analyze
+    from triage.report import report_data
+
+    data = report_data(analyze([str(FIX / name)]))
+    findings = {f["id"]: f for f in data["findings"]}
+    out = []
+    for test in ("test_signup_saves_user", "test_import_users"):
+        (fail,) = [f for f in data["failures"] if f["test"] == ACC + test]
+        root = findings[fail["root"]]
+        out.append((fail["message"].split("\n")[0], fail["scope"], root["constraint"], root["key"]))
+    assert data["unexplained"] == []
+    return out
+
+
+@pytest.mark.parametrize("name", ["accounts-live.log", "accounts-live-v.log"])
+def test_live_log_records_belong_to_the_running_test(name: str) -> None:
+    events, unclaimed = parse_lines(lines_of(name))
+    assert unclaimed == []  # live-log titles, records and bare "PASSED [ 50%]" lines are pytest's
+    logs = [(e.test, e.phase, e.level, e.text.split(":")[0]) for e in events if e.kind == "log"]
+    profile = [x for x in logs if x[0] == ACC + "test_profile"]
+    assert profile == [
+        (ACC + "test_profile", "setup", "info", "connecting to triage_h1"),
+        (ACC + "test_profile", "call", "info", "loading profile"),
+        (ACC + "test_profile", "teardown", "info", "closed"),  # printed after its PASSED line
+    ]
+    (warn,) = [
+        e for e in events if e.kind == "log" and DUP_KEY in e.text
+    ]  # not again from FAILURES
+    assert (warn.test, warn.phase, warn.level) == (ACC + "test_signup_saves_user", "call", "warn")
+    assert warn.text == f"user not saved: {DUP_KEY}\n{DUP_DETAIL}"
+    start = line_no(name, "WARNING  app.repo:test_accounts.py:18 user not saved: " + DUP_KEY)
+    assert (warn.line, warn.end_line) == (start, start + 2)  # record, DETAIL, blank
+    fails = failures_of(events)
+    assert set(fails) == {
+        (ACC + "test_signup_saves_user", "call"),
+        (ACC + "test_import_users", "call"),
+    }
+
+
+@pytest.mark.parametrize("name", ["accounts-live.log", "accounts-live-v.log"])
+def test_failing_assert_is_explained_by_its_live_logged_error(name: str) -> None:
+    signup, imported = explained(name)
+    assert signup == ("assert False", "test", "users_email_key", {"email": "a@x.io"})
+    assert imported[1:] == ("chain", "users_org_id_fkey", {"org_id": "99"})
+
+
+def test_live_log_block_at_end_of_input_is_flushed() -> None:
+    lines = lines_of("accounts-live.log")
+    cut = lines.index(
+        "------------------------------ live log teardown -------------------------------"
+    )
+    events, _ = parse_lines(lines[: cut + 2])
+    last = [e for e in events if e.kind == "log"][-1]
+    assert (last.test, last.phase, last.text) == (ACC + "test_profile", "teardown", "closed")

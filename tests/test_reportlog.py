@@ -127,6 +127,7 @@ ODD: list[dict[str, Any]] = [
 @pytest.mark.parametrize("obj", ODD)
 def test_odd_records_never_raise(obj: dict[str, Any]) -> None:
     event = event_from_report(obj, "r.jsonl", 1)
+    assert not isinstance(event, list)  # no sections: one Event or none
     if event is not None:
         assert event.line == 1 and event.text
 
@@ -134,7 +135,7 @@ def test_odd_records_never_raise(obj: dict[str, Any]) -> None:
 def test_string_longrepr_is_read_as_a_traceback() -> None:
     event = event_from_report(ODD[5], "r.jsonl", 9)
     assert (
-        event is not None
+        isinstance(event, Event)
         and event.chain[0].exc == "ValueError"
         and event.chain[0].message == "boom"
     )
@@ -144,3 +145,65 @@ def test_reportlog_lines_decode_as_json() -> None:
     # guard: the fixture is what the plugin wrote, one JSON object per line
     for line in (FIX / "reportlog.jsonl").read_text().splitlines():
         assert "$report_type" in orjson.loads(line)
+
+
+# -- captured output (TestReport ``sections``): tests/fixtures/pytest/accounts-reportlog.jsonl ---
+
+ACC = "tests/test_accounts.py::"
+DUP = 'duplicate key value violates unique constraint "users_email_key"'
+FK = 'violates foreign key constraint "users_org_id_fkey"'
+
+
+def logs_of(events: list[Event]) -> list[Event]:
+    return [e for e in events if e.kind == "log"]
+
+
+def test_captured_log_records_become_log_events_of_their_test_and_phase() -> None:
+    events = events_of("accounts-reportlog.jsonl")
+    logs = logs_of(events)
+    assert all(e.fmt == "reportlog" for e in logs)
+    (warn,) = [e for e in logs if DUP in e.text]  # the teardown report repeats it: read once
+    assert (warn.test, warn.phase, warn.level) == (ACC + "test_signup_saves_user", "call", "warn")
+    assert warn.text == f"user not saved: {DUP}\n{DUP_DETAIL}"
+    assert warn.line == line_of("accounts-reportlog.jsonl", ACC + "test_signup_saves_user", "call")
+    setup = [e for e in logs if e.phase == "setup" and e.test == ACC + "test_profile"]
+    assert [(e.level, e.text) for e in setup] == [("info", "connecting to triage_h1")]
+    teardown = [e for e in logs if e.phase == "teardown" and e.test == ACC + "test_profile"]
+    assert [e.text for e in teardown] == ["closed"]
+    # stderr output that looks like an error is kept with its DETAIL line, at no level
+    fk = [e for e in logs if FK in e.text]
+    assert sorted((e.level or "", e.text.split(":", 1)[0]) for e in fk) == [
+        ("", "import_users"),
+        ("error", "import of b@x.io failed"),
+    ]
+    printed = next(e for e in fk if e.level is None)
+    assert printed.text.endswith('DETAIL:  Key (org_id)=(99) is not present in table "orgs".')
+    assert "signing up" not in " ".join(e.text for e in logs)  # plain stdout is not evidence
+
+
+def test_failing_assert_is_explained_by_the_error_its_repository_logged() -> None:
+    """The test fails on ``assert saved``; only its captured log names the IntegrityError."""
+    from tests.test_pytest_text import explained
+
+    signup, imported = explained("accounts-reportlog.jsonl")
+    assert signup == ("assert False", "test", "users_email_key", {"email": "a@x.io"})
+    # an ERROR record captured inside the test is folded into the failure itself ("chain")
+    assert imported[1:3] == ("chain", "users_org_id_fkey")
+
+
+def test_odd_sections_never_raise() -> None:
+    base = {"$report_type": "TestReport", "nodeid": "t.py::x", "when": "call", "outcome": "passed"}
+    for sections in (
+        [None, ["Captured log call"], ["Captured log call", 5], [7, "x"], ["Captured", "x"]],
+        [["Captured log call", "ERROR    db:t.py:1 boom\nSQLSTATE 23505"], ["Captured log", "x"]],
+        "not a list",
+    ):
+        result = event_from_report({**base, "sections": sections}, "r.jsonl", 3)
+        events = result if isinstance(result, list) else [result] if result else []
+        assert all(e.line == 3 for e in events)
+    record = [["Captured log call", "ERROR    db:t.py:1 boom"]]
+    result = event_from_report({**base, "sections": record}, "r.jsonl", 3)
+    assert isinstance(result, list) and [(e.kind, e.level, e.text) for e in result] == [
+        ("log", "error", "boom"),
+        ("test", None, "passed"),
+    ]

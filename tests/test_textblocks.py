@@ -219,3 +219,56 @@ def test_js_values() -> None:
 def test_arbitrary_lines_never_raise(lines: list[str]) -> None:
     for ev in feed(lines):
         assert ev.kind in ("error", "log") and ev.line <= ev.end_line
+
+
+def test_taskgroup_exception_group_links_the_driver_error() -> None:
+    """asyncio.TaskGroup wraps asyncpg's error; the group prints it inside "| " gutters."""
+    (ev,) = read("py-taskgroup.txt")
+    assert (ev.fmt, ev.kind, ev.line, ev.end_line) == ("python-traceback", "error", 1, 37)
+    assert ev.text == "ExceptionGroup: unhandled errors in a TaskGroup (1 sub-exception)"
+    group, inner = ev.chain
+    assert (group.exc, group.line) == ("ExceptionGroup", 17)
+    assert inner.exc == "asyncpg.exceptions.UniqueViolationError"
+    # asyncpg's DETAIL line is printed without the gutter: it still belongs to the message
+    assert inner.message.split("\n") == [
+        'duplicate key value violates unique constraint "users_email_key"',
+        "DETAIL:  Key (email)=(a@x.io) already exists.",
+    ]
+    lines = (TEXT / "py-taskgroup.txt").read_text().split("\n")
+    assert lines[inner.line - 1].endswith("UniqueViolationError: " + inner.message.split("\n")[0])
+
+
+def test_exception_group_lists_every_sub_exception_in_order() -> None:
+    (ev,) = read("py-exception-group.txt")
+    assert [link.exc for link in ev.chain] == [
+        "ExceptionGroup",
+        "asyncpg.exceptions.ForeignKeyViolationError",
+        "asyncpg.exceptions.NotNullViolationError",
+    ]
+    assert ev.chain[1].message.endswith(
+        'DETAIL:  Key (org_id)=(99) is not present in table "orgs".'
+    )
+    assert ev.end_line == 58
+
+
+def test_driver_error_inside_a_taskgroup_is_found() -> None:
+    from triage.pipeline import analyze
+    from triage.report import report_data
+
+    data = report_data(analyze([str(TEXT / "py-taskgroup.txt")]))
+    (finding,) = data["findings"]
+    assert (finding["constraint"], finding["driver"], finding["key"]) == (
+        "users_email_key",
+        "asyncpg",
+        {"email": "a@x.io"},
+    )
+    (failure,) = data["failures"]
+    assert failure["root"] == finding["id"] and failure["scope"] == "chain"
+    assert failure["message"].startswith("ExceptionGroup: unhandled errors in a TaskGroup")
+
+
+def test_group_block_ends_at_the_first_line_outside_its_gutter() -> None:
+    lines = (TEXT / "py-taskgroup.txt").read_text().split("\n")
+    events = feed([*lines[:37], "ERROR: worker stopped", "plain"])
+    assert [e.text.split(":")[0] for e in events] == ["ExceptionGroup", "ERROR"]
+    assert events[0].end_line == 37

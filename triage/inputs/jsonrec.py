@@ -31,7 +31,9 @@ def cheap_format(line: str) -> str:
     return "pino"
 
 
-def event_from_json(obj: dict[str, Any], path: str, no: int, raw: str) -> Event | None:
+def event_from_json(
+    obj: dict[str, Any], path: str, no: int, raw: str
+) -> Event | list[Event] | None:
     if "$report_type" in obj:
         from triage.inputs import reportlog
 

@@ -1,4 +1,8 @@
-"""JUnit XML (pytest --junitxml, vitest, jest-junit): one Event per testcase, streamed with expat."""
+"""JUnit XML (pytest --junitxml, vitest, jest-junit): one Event per testcase, streamed with expat.
+
+A testcase's ``<system-out>``/``<system-err>`` (pytest ``-o junit_logging=all``, formats.md §2.8)
+give log Events of that test: its captured log records and the output lines that look like errors.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 from xml.parsers import expat
 
+from triage.inputs.pytest_parts import read_captured
 from triage.inputs.pytest_tb import link_from_text, parse_traceback
 from triage.inputs.source import Counts
 from triage.inputs.testid import from_junit
@@ -17,6 +22,9 @@ CHUNK = 1 << 20
 PHASE_PREFIX = (('failed on setup with "', "setup"), ('failed on teardown with "', "teardown"))
 JS_FRAME = "    at "
 JS_VITEST = " \u276f "  # vitest frame marker " ❯ "
+OUTPUTS = ("system-out", "system-err")
+# pytest's banners: " Captured Log " centred in 80 dashes; text before any banner is plain output.
+BANNERS = {"Captured Log": "log", "Captured Out": "stdout", "Captured Err": "stderr"}
 
 
 @dataclass
@@ -29,6 +37,7 @@ class _Case:
         default_factory=list
     )  # tag, msg, line, text
     skipped: bool = False
+    outputs: list[tuple[int, list[str]]] = field(default_factory=list)  # line, text
 
 
 class _Reader:
@@ -50,13 +59,16 @@ class _Reader:
             self.case.results.append((tag, attrs.get("message", ""), line, self.text))
         elif self.case is not None and tag == "skipped":
             self.case.skipped = True
+        elif self.case is not None and tag in OUTPUTS:
+            self.text = []
+            self.case.outputs.append((line, self.text))
 
     def chars(self, data: str) -> None:
         if self.text is not None:
             self.text.append(data)
 
     def end(self, tag: str) -> None:
-        if tag in ("failure", "error"):
+        if tag in ("failure", "error") or tag in OUTPUTS:
             self.text = None
         elif tag == "testcase" and self.case is not None:
             self.done.extend(_events(self.path, self.case, self.parser.CurrentLineNumber))
@@ -94,6 +106,35 @@ def read_junit(path: str, stream: BinaryIO, counts: Counts) -> Iterator[Event]:
 
 
 def _events(path: str, case: _Case, end: int) -> list[Event]:
+    logs = _captured(path, case) if case.outputs else []
+    return [*logs, *_results(path, case, end)]
+
+
+def _captured(path: str, case: _Case) -> list[Event]:
+    events: list[Event] = []
+    for line, parts in case.outputs:
+        capture = "stdout"
+        block: list[tuple[int, str]] = []
+        for no, text in enumerate("".join(parts).split("\n"), line):
+            if text[:4] == "----" and text[-4:] == "----":
+                name = BANNERS.get(text.strip("-").strip())
+                if name is not None:
+                    events.extend(_records(path, case.test, capture, block))
+                    capture, block = name, []
+                    continue
+            block.append((no, text))
+        events.extend(_records(path, case.test, capture, block))
+    return events
+
+
+def _records(path: str, test: str, capture: str, block: list[tuple[int, str]]) -> list[Event]:
+    return [
+        Event(path, no, FMT, "log", text, level=level, test=test, end_line=end)
+        for no, end, level, text in read_captured(capture, block)
+    ]
+
+
+def _results(path: str, case: _Case, end: int) -> list[Event]:
     if not case.results:
         if case.skipped:
             return []

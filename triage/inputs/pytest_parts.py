@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from triage.inputs.textblocks_lines import is_continuation
+
 # Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
 LOG_RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) +(\S+) (.*)$")
 LEVELS = {
@@ -72,9 +74,27 @@ def captured_line(sec: Section, no: int, line: str) -> None:
             pending[1] = no
             pending[3] += "\n" + line
             return
-    if line and any(n in line for n in NEEDLES):
+    pending = sec.record
+    if pending is not None:
+        if line and is_continuation(line):  # the DETAIL/HINT lines of a printed driver error
+            pending[1] = no
+            pending[3] += "\n" + line
+            return
         flush_log(sec)
-        sec.logs.append((no, no, None, line))
+    if line and any(n in line for n in NEEDLES):
+        sec.record = [no, no, None, line]
+
+
+def read_captured(
+    capture: str, lines: list[tuple[int, str]]
+) -> list[tuple[int, int, str | None, str]]:
+    """Log records (and error-looking output lines) of one captured block read outside a
+    terminal report: reportlog ``sections``, JUnit system-out/err, live-log blocks."""
+    sec = Section(None, "call", "", 0, capture=capture)
+    for no, line in lines:
+        captured_line(sec, no, line)
+    flush_log(sec)
+    return sec.logs
 
 
 def flush_log(sec: Section) -> None:

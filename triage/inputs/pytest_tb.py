@@ -126,6 +126,8 @@ def _group_links(block: Lines, start: int) -> list[Link]:
     for no, text in block[start + 1 :]:
         m = GUTTER.match(text)
         if m is None:
+            if subs[-1]:
+                subs[-1].append((no, text))  # a bare message line: asyncpg's DETAIL in a group
             continue
         if m.group(1) == "+":
             subs.append([])

@@ -2,6 +2,8 @@
 
 formats.md §2.1-2.7. Section titles name tests only as ``Class.test_name``; the short summary
 gives full node ids, so section events are held until the summary (or ``close()``) resolves them.
+Live logging (``log_cli``) prints ``-- live log <phase> --`` blocks after the node id line of the
+running test; their records are emitted at once with that test id.
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ FINAL = re.compile(
     r"^(?:no tests ran|\d+ \w+(?:, \d+ \w+(?: \w+)?)*) in [\d.]+s(?: \(\d+:\d\d:\d\d\))?$"
 )
 PROGRESS = re.compile(
-    r"^(?:\S+ )?[.FEsxXR]+ +\[ *\d+%\]$|^\S+::.* (?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$"
+    r"^(?:\S+ )?[.FEsxXR]+ +\[ *\d+%\]$|^(?:\S+::.* )?(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$"
 )
+LIVE = re.compile(r"^-+ live log (\w+) -+$")
+# Live-log phases that belong to the running test (sessionstart/collection/sessionfinish do not).
+TEST_PHASES = frozenset({"start", "setup", "call", "teardown", "finish", "logreport"})
 XDIST = re.compile(r"^\[(gw\d+)\] \[ *\d+%\] ([A-Z]+) (.+?) ?$")
 VERBOSE = re.compile(r"^(\S+::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$")
 WORKER = re.compile(r"^\[(gw\d+)\] \S+ -- Python ")
@@ -63,11 +68,16 @@ class PytestParser:
         ] = {}  # node id -> -v progress words (teardown ERROR detection)
         self.rootdir = ""
         self.emitted: set[tuple[str, str]] = set()
+        self.running: str | None = None  # node id of the test live logging speaks about
+        self.live: Section | None = None  # the live-log block being read
+        self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
 
     # -- the line protocol -------------------------------------------------------------------
 
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
         # Every line of every text input passes here: cheapest tests first, regexes last.
+        if self.live is not None:
+            return self._in_live(no, line, self.live)
         first = line[:1]
         if first == "=" and line[-1:] == "=":
             m = MAJOR.match(line)
@@ -103,12 +113,25 @@ class PytestParser:
                     v = VERBOSE.match(line)
                     if v:
                         self._outcome(v.group(1), v.group(2))
+                        self.running = v.group(1)
+                elif self.running and first.isupper():  # "PASSED [ 50%]" after a live block
+                    self._outcome(self.running, line.partition(" ")[0])
                 self.state = max(self.state, RUN)
                 return CLAIMED
         elif last == "!":
             if first == "!":
                 return CLAIMED
-        elif state == RUN and (last == " " and "::" in line or line.startswith("scheduling tests")):
+        elif last == "-":
+            if first == "-" and "live log " in line:
+                m = LIVE.match(line)
+                if m:
+                    self._open_live(no, m.group(1))
+                    return CLAIMED
+        elif last == " " and "::" in line:
+            self.running = line.rstrip()  # the node id line live logging prints before a test
+            if state == RUN:
+                return CLAIMED
+        elif state == RUN and line.startswith("scheduling tests"):
             return CLAIMED
         return NOT_MINE
 
@@ -119,8 +142,49 @@ class PytestParser:
             self.outcomes[test] = self.outcomes[test] + "+ERROR"
 
     def close(self) -> list[Event]:
+        live = self._end_live()
         self._end_section()
-        return self._resolve()
+        return [*live, *self._resolve()]
+
+    # -- live logging ----------------------------------------------------------------------
+
+    def _open_live(self, no: int, when: str) -> None:
+        test = self.running if when in TEST_PHASES else None
+        self.live = Section(test, when, "LIVE", no, capture="log")
+
+    def _in_live(self, no: int, line: str, sec: Section) -> tuple[bool, list[Event]]:
+        """A line inside a live-log block; a line that ends the block is then read as usual."""
+        if not _ends_live(line):
+            captured_line(sec, no, line)
+            return CLAIMED
+        events = self._end_live()
+        claimed, more = self.feed(no, line)
+        return claimed, events + more
+
+    def _end_live(self) -> list[Event]:
+        sec, self.live = self.live, None
+        if sec is None:
+            return []
+        flush_log(sec)
+        test, phase = sec.title, sec.phase
+        events = []
+        for line, end, level, text in sec.logs:
+            if test is not None:
+                self.live_seen.add((test, text))
+            events.append(
+                Event(
+                    self.path,
+                    line,
+                    FMT,
+                    "log",
+                    text,
+                    level=level,
+                    test=test,
+                    phase=phase,
+                    end_line=end,
+                )
+            )
+        return events
 
     # -- regions ---------------------------------------------------------------------------
 
@@ -159,6 +223,7 @@ class PytestParser:
         if line.startswith("-") and "Captured " in line:
             m = CAPTURED.match(line)
             if m:
+                flush_log(sec)
                 sec.capture = m.group(1)
                 return []
         if sec.capture is None:
@@ -245,7 +310,10 @@ class PytestParser:
         ids = (("worker", sec.worker),) if sec.worker else ()
         if not ids and test in self.workers:
             ids = (("worker", self.workers[test]),)
+        seen = self.live_seen
         for line, end, level, text in sec.logs:
+            if seen and (test, text) in seen:
+                continue  # already read from the live-log block, where it was printed first
             events.append(
                 Event(
                     self.path, line, FMT, "log", text, level=level, test=test, ids=ids, end_line=end
@@ -322,6 +390,20 @@ class PytestParser:
                 if base.startswith("test_") or base.endswith("_test.py"):
                     return path + "::" + title_to_id(title)
         return title
+
+
+def _ends_live(line: str) -> bool:
+    """A progress line, the next live-log title or test, a major rule: the block is over."""
+    first, last = line[:1], line[-1:]
+    if last == "]":
+        return line.endswith("%]") and PROGRESS.match(line) is not None
+    if last == "-":
+        return first == "-" and LIVE.match(line) is not None
+    if last == " ":
+        return "::" in line
+    if last == "=":
+        return first == "=" and MAJOR.match(line) is not None
+    return (last == "s" or last == ")") and " in " in line and FINAL.match(line) is not None
 
 
 def _link_text(link: Link) -> str:

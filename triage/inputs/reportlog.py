@@ -1,7 +1,8 @@
 """pytest-reportlog JSON lines (``--report-log``): failed/passed TestReports, collection errors, exit.
 
 formats.md §2.9. ``longrepr.chain`` lists exceptions innermost first; Events carry them outermost
-first. Every key is optional here: a line of another tool that happens to carry ``$report_type``
+first. A TestReport's captured log records (``sections``) become log Events of its test, so the
+correlator finds an error a test logged before failing on an assertion. Every key is optional here: a line of another tool that happens to carry ``$report_type``
 must not raise.
 """
 
@@ -10,16 +11,29 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from triage.inputs.pytest_parts import read_captured
 from triage.inputs.pytest_tb import link_from_text, parse_traceback
 from triage.model import Event, Link
 
 FMT = "reportlog"
 
 
-def event_from_report(obj: dict[str, Any], path: str, no: int) -> Event | None:
+CAPTURES = ("log", "stdout", "stderr")
+
+
+def event_from_report(obj: dict[str, Any], path: str, no: int) -> Event | list[Event] | None:
+    """The Event of one report line; a TestReport with captured output gives a list (its log
+    records first, then the test result)."""
     kind = obj.get("$report_type")
     if kind == "TestReport":
-        return _test_report(obj, path, no)
+        event = _test_report(obj, path, no)
+        sections = obj.get("sections")
+        if not sections or not isinstance(sections, list) or "wasxfail" in obj:
+            return event
+        logs = _captured(obj, sections, path, no)
+        if not logs:
+            return event
+        return [*logs, event] if event is not None else logs
     if kind == "CollectReport" and obj.get("outcome") == "failed":
         chain = _chain(obj.get("longrepr"), no)
         text = _link_text(chain[0]) if chain else "collection failed"
@@ -83,6 +97,42 @@ def _test_report(obj: dict[str, Any], path: str, no: int) -> Event | None:
         chain=chain,
         end_line=no,
     )
+
+
+def _captured(obj: dict[str, Any], sections: list[Any], path: str, no: int) -> list[Event]:
+    """Captured records of this report's own phase: later reports repeat earlier phases'
+    sections (the teardown report carries "Captured log call" again)."""
+    when = _str(obj.get("when")) or "call"
+    test = _str(obj.get("nodeid")) or None
+    worker = obj.get("worker_id")
+    ids = (("worker", worker),) if isinstance(worker, str) and worker else ()
+    events: list[Event] = []
+    for item in sections:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], str)):
+            continue
+        title = item[0]
+        if not isinstance(title, str) or not title.startswith("Captured "):
+            continue
+        capture, _, phase = title[9:].partition(" ")
+        if phase != when or capture not in CAPTURES:
+            continue
+        numbered = [(no, line) for line in item[1].split("\n")]
+        for _, _, level, text in read_captured(capture, numbered):
+            events.append(
+                Event(
+                    path,
+                    no,
+                    FMT,
+                    "log",
+                    text,
+                    level=level,
+                    test=test,
+                    phase=when,
+                    ids=ids,
+                    end_line=no,
+                )
+            )
+    return events
 
 
 def _chain(longrepr: Any, no: int) -> tuple[Link, ...]:

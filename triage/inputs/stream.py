@@ -84,8 +84,9 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
                 counts.skipped["joined-fragments"] += 1
                 ev = jsonrec.event_from_json(obj, path, first, joined)
                 if ev is not None:
-                    counts.saw_format(ev.fmt)
-                    yield ev
+                    for one in ev if isinstance(ev, list) else (ev,):  # reportlog: test + logs
+                        counts.saw_format(one.fmt)
+                        yield one
                 continue
             if (
                 len(pending) < MAX_JOIN_LINES
@@ -107,8 +108,9 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
                 if isinstance(obj, dict):
                     ev = jsonrec.event_from_json(obj, path, no, body)
                     if ev is not None:
-                        counts.saw_format(ev.fmt)
-                        yield ev
+                        for one in ev if isinstance(ev, list) else (ev,):
+                            counts.saw_format(one.fmt)
+                            yield one
             continue
         # text_line inlined: this runs for every text line of every input
         for parser in parsers:

@@ -11,7 +11,12 @@ import re
 
 from triage.inputs.textblocks_lines import Message, level_of, line_time
 from triage.inputs.textblocks_node import NodeDump, is_node_head, js_value
-from triage.inputs.textblocks_python import TRACEBACK, PythonTraceback
+from triage.inputs.textblocks_python import (
+    GROUP_TRACEBACK,
+    TRACEBACK,
+    GroupTraceback,
+    PythonTraceback,
+)
 from triage.model import Event
 
 __all__ = ["TextBlockParser", "js_value", "level_of", "line_time"]
@@ -65,7 +70,7 @@ class TextBlockParser:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._block: PythonTraceback | Message | NodeDump | None = None
+        self._block: PythonTraceback | GroupTraceback | Message | NodeDump | None = None
 
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
         events: list[Event] = []
@@ -99,6 +104,9 @@ class TextBlockParser:
             stripped = line.lstrip()
             if stripped == TRACEBACK:
                 self._block = PythonTraceback(no, len(line) - len(stripped))
+                return True, events
+            if stripped == GROUP_TRACEBACK:
+                self._block = GroupTraceback(no, line)
                 return True, events
         if line.startswith(("psql:", "ERROR:  ", "FATAL:  ")):
             if line.startswith("psql:") and not PSQL.match(line):

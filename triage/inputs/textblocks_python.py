@@ -1,13 +1,19 @@
-"""Python tracebacks in free text, with their chained exceptions, as one error Event each."""
+"""Python tracebacks in free text, with their chained exceptions, as one error Event each.
+
+Exception groups (asyncio ``TaskGroup``, ``ExceptionGroup``) print inside ``| `` gutters; their
+Event's chain is the group, then each sub-exception (outermost first within each).
+"""
 
 from __future__ import annotations
 
 import re
 
+from triage.inputs.pytest_tb import parse_traceback
 from triage.inputs.textblocks_lines import is_continuation
 from triage.model import Event, Link
 
 TRACEBACK = "Traceback (most recent call last):"
+GROUP_TRACEBACK = "+ Exception Group Traceback (most recent call last):"
 CHAIN_SEPARATORS = (
     "The above exception was the direct cause of the following exception:",
     "During handling of the above exception, another exception occurred:",
@@ -76,6 +82,43 @@ class PythonTraceback:
             if outer.message
             else f"{outer.exc}"
         )
+        return [
+            Event(
+                path,
+                self.start,
+                "python-traceback",
+                "error",
+                text,
+                level="error",
+                chain=chain,
+                end_line=self.end,
+            )
+        ]
+
+
+class GroupTraceback:
+    """A native exception-group traceback: every line sits in a ``|``/``+`` gutter, except the
+    continuation lines of a multi-line message (asyncpg's ``DETAIL:`` is printed bare)."""
+
+    def __init__(self, no: int, line: str) -> None:
+        self.start = self.end = no
+        self.lines: list[tuple[int, str]] = [(no, line)]
+
+    def take(self, no: int, line: str) -> bool:
+        body = line.lstrip()
+        if body[:1] in ("|", "+") or is_continuation(line):
+            self.lines.append((no, line))
+            self.end = no
+            return True
+        return False
+
+    def events(self, path: str) -> list[Event]:
+        chain = parse_traceback(self.lines)
+        if not chain:
+            return []
+        outer = chain[0]
+        first = outer.message.partition("\n")[0]
+        text = f"{outer.exc}: {first}" if outer.exc and first else outer.exc or first
         return [
             Event(
                 path,
