@@ -70,7 +70,9 @@ def real_errors(errors: tuple[DbError, ...]) -> list[DbError]:
 
 
 def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered, ...], set[int]]:
-    out: list[Recovered] = []
+    """Retried warnings (rule 6), each once: the copies of one run (terminal text, JUnit,
+    reportlog) are one warning, cited from the readable copy."""
+    found: dict[tuple[str, str], tuple[tuple[int, int], Recovered]] = {}
     seqs: set[int] = set()
     for i, ob in enumerate(observations):
         if not is_recovered_warning(ob):
@@ -83,8 +85,13 @@ def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered
             if later.rank < WARN and SUCCESS.search(text) and (not stem or stem in _stem(text)):
                 resolved = (later.event.path, later.event.line, text)
                 break
-        out.append(Recovered(ob.event.path, ob.event.line, ob.event.text, resolved))
-    return tuple(out), seqs
+        ev = ob.event
+        key = (testid.key(ev.test) if ev.test else f"{ev.path}:{ev.line}", ev.text)
+        rank = (READABLE.get(ev.fmt, 1), ob.seq)
+        if key not in found or rank < found[key][0]:
+            found[key] = (rank, Recovered(ev.path, ev.line, ev.text, resolved))
+    ordered = sorted(found.values(), key=lambda pair: pair[0][1])
+    return tuple(r for _, r in ordered), seqs
 
 
 def _stem(text: str) -> str:
