@@ -33,13 +33,15 @@ def wanted(data: bytes, needles: list[str]) -> list[tuple[int, str]]:
     return [(no, t) for no, t in every_line(data) if any(n in t for n in needles)]
 
 
-@pytest.mark.parametrize("path", SAMPLES[:40], ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize("path", SAMPLES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_key_search_finds_the_lines_a_line_reader_finds_in_every_sample(path: Path) -> None:
     with open_binary(str(path)) as fh:
         data = fh.read()
     words = sorted({w for line in data.split(b"\n")[:400:37] for w in line.split()[:3]})
     needles = [w.decode("utf-8", "replace") for w in words if len(w) > 2][:6] or ["error"]
-    assert hit_lines(data, needles) == wanted(data, needles)
+    expected = wanted(data, needles)
+    assert expected or not data.strip()
+    assert hit_lines(data, needles) == expected
 
 
 @pytest.mark.parametrize("seed", range(6))
