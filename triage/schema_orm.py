@@ -95,3 +95,22 @@ def constraint(
         on_delete,
         source=source,
     )
+
+
+def declared_tables(
+    pattern: re.Pattern[str], text: str, path: str, source: str
+) -> tuple[list[tuple[int, str]], list[Definition]]:
+    """Tables a migration declares (group 1 of pattern is the name): where each starts, and a
+    table Definition for each."""
+    tables = [(m.start(), m.group(1)) for m in pattern.finditer(text)]
+    defs = [
+        Definition("table", t, t, path, line_at(text, pos), stmt_at(text, pos), source=source)
+        for pos, t in tables
+    ]
+    return tables, defs
+
+
+def table_at(tables: list[tuple[int, str]], pos: int) -> str | None:
+    """The table whose declaration encloses pos: the last one declared before it."""
+    owner = [t for p, t in tables if p < pos]
+    return owner[-1] if owner else None

@@ -7,11 +7,13 @@ import re
 from triage.schema_orm import (
     column_fk,
     constraint,
+    declared_tables,
     embedded_sql,
     fk_action,
     line_at,
     name_list,
     stmt_at,
+    table_at,
 )
 from triage.schema_sql import Definition
 
@@ -121,21 +123,10 @@ _KNEX_COL_UNIQUE = re.compile(r"\.\w+\(\s*['\"`](\w+)['\"`][^;\n]*?\.unique\(\s*
 
 
 def knex(text: str, path: str) -> list[Definition]:
-    out = embedded_sql(text, path, "knex")
-    tables = [(m.start(), m.group(1)) for m in _KNEX_TABLE.finditer(text)]
-
-    def table_at(pos: int) -> str | None:
-        owner = [t for p, t in tables if p < pos]
-        return owner[-1] if owner else None
-
-    for pos, table in tables:
-        out.append(
-            Definition(
-                "table", table, table, path, line_at(text, pos), stmt_at(text, pos), source="knex"
-            )
-        )
+    tables, out = declared_tables(_KNEX_TABLE, text, path, "knex")
+    out[:0] = embedded_sql(text, path, "knex")
     for m in _KNEX_REF.finditer(text):
-        table = table_at(m.start())
+        table = table_at(tables, m.start())
         if not table:
             continue
         col = m.group(1)
@@ -157,7 +148,7 @@ def knex(text: str, path: str) -> list[Definition]:
             )
         )
     for m in _KNEX_UNIQUE.finditer(text):
-        table = table_at(m.start())
+        table = table_at(tables, m.start())
         if table:
             cols = tuple(re.findall(r"['\"`](\w+)['\"`]", m.group(1)))
             out.append(
@@ -173,7 +164,7 @@ def knex(text: str, path: str) -> list[Definition]:
                 )
             )
     for m in _KNEX_COL_UNIQUE.finditer(text):
-        table = table_at(m.start())
+        table = table_at(tables, m.start())
         if table:
             out.append(
                 constraint(
@@ -198,24 +189,11 @@ _SEQ_REF = re.compile(
 
 
 def sequelize(text: str, path: str) -> list[Definition]:
-    out = embedded_sql(text, path, "sequelize")
-    tables = [(m.start(), m.group(1)) for m in _SEQ_TABLE.finditer(text)]
-    for pos, table in tables:
-        out.append(
-            Definition(
-                "table",
-                table,
-                table,
-                path,
-                line_at(text, pos),
-                stmt_at(text, pos),
-                source="sequelize",
-            )
-        )
+    tables, out = declared_tables(_SEQ_TABLE, text, path, "sequelize")
+    out[:0] = embedded_sql(text, path, "sequelize")
     for m in _SEQ_REF.finditer(text):
-        owner = [t for p, t in tables if p < m.start()]
-        if owner:
-            table = owner[-1]
+        table = table_at(tables, m.start())
+        if table:
             action = re.search(r"onDelete\s*:\s*['\"`]([\w ]+)['\"`]", m.group(0))
             out.append(
                 column_fk(

@@ -8,11 +8,13 @@ import re
 from triage.schema_orm import (
     column_fk,
     constraint,
+    declared_tables,
     embedded_sql,
     fk_action,
     line_at,
     name_list,
     stmt_at,
+    table_at,
 )
 from triage.schema_sql import Definition
 
@@ -133,27 +135,11 @@ _SA_UNIQUE = re.compile(r"sa\.UniqueConstraint\(([^)]*)\)")
 
 
 def alembic(text: str, path: str) -> list[Definition]:
-    out = embedded_sql(text, path, "alembic")
-    tables = [(m.start(), m.group(1)) for m in _ALEMBIC_TABLE.finditer(text)]
-    for pos, table in tables:
-        out.append(
-            Definition(
-                "table",
-                table,
-                table,
-                path,
-                line_at(text, pos),
-                stmt_at(text, pos),
-                source="alembic",
-            )
-        )
-
-    def table_at(pos: int) -> str | None:
-        owner = [t for p, t in tables if p < pos]
-        return owner[-1] if owner else None
+    tables, out = declared_tables(_ALEMBIC_TABLE, text, path, "alembic")
+    out[:0] = embedded_sql(text, path, "alembic")
 
     for m in _SA_COLUMN_FK.finditer(text):
-        table = table_at(m.start())
+        table = table_at(tables, m.start())
         if table:
             action = re.search(r"ondelete=['\"]([\w ]+)['\"]", m.group(4))
             out.append(
@@ -162,7 +148,7 @@ def alembic(text: str, path: str) -> list[Definition]:
                 )
             )
     for m in _SA_UNIQUE.finditer(text):
-        table = table_at(m.start())
+        table = table_at(tables, m.start())
         if table:
             cols = tuple(c for c in re.findall(r"['\"](\w+)['\"]", m.group(1).split("name=")[0]))
             name = re.search(r"name=['\"](\w+)['\"]", m.group(1))
