@@ -27,6 +27,7 @@ class Options:
     )
     cwd: str | None = None
     exclude: tuple[str, ...] = ()  # globs of files to leave out of walked directories
+    labels: tuple[tuple[str, str], ...] = ()  # (path, name shown in the report), e.g. a run's spool
     schema_paths: tuple[str, ...] = ()  # --schema; empty: migrations discovered under cwd
 
 
@@ -53,6 +54,7 @@ def analyze(
     catalog = load_catalog(options.pattern_dirs, cwd=options.cwd)
     result = ReadResult()
     with spooled_stdin(paths) as (real_paths, display):
+        display = {**display, **dict(options.labels)}
         passed: list[Passed] = []
         observations = observe(
             _shown(read_inputs(real_paths, result, progress, options.exclude), display), passed

@@ -233,8 +233,6 @@ def attach_run(data: dict[str, Any], result: RunResult, label: str | None = None
     kills a process). A non-zero exit is one only when no other failure was seen, and then the top
     root cause, if any, is taken to explain it.
     """
-    if label:
-        _relabel(data, result.spool, label)
     data["run"] = result.as_dict()
     failures = data.setdefault("failures", [])
     if not result.signal and (not result.exit_code or failures):
@@ -283,16 +281,3 @@ def attach_run(data: dict[str, Any], result: RunResult, label: str | None = None
             summary.get("explained" if root else "unexplained", 0) + 1
         )
     return data
-
-
-def _relabel(node: Any, old: str, new: str) -> None:
-    """Every ``"path": old`` in the report becomes ``new`` (a temporary spool means nothing to a reader)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "path" and value == old:
-                node[key] = new
-            else:
-                _relabel(value, old, new)
-    elif isinstance(node, list):
-        for item in node:
-            _relabel(item, old, new)

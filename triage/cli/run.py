@@ -93,7 +93,13 @@ def run(
         missing = [p for p in logs if not os.path.exists(p)]
         report = analyze(
             paths,
-            Options(reported=reported, pattern_dirs=pattern_dirs, window=window, cwd=os.getcwd()),
+            Options(
+                reported=reported,
+                pattern_dirs=pattern_dirs,
+                window=window,
+                cwd=os.getcwd(),
+                labels=((spool, label),) if label else (),
+            ),
         )
         data = attach_run(report_data(report), result, label)
         _emit(data, fmt, output)
