@@ -18,10 +18,9 @@ from triage.pgerror import extract
 RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
 SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
 WARN = LEVEL_RANK["warn"]
-APP_LOGS = frozenset(
-    {"pino", "pino-pretty", "json", "node-inspect"}
-)  # pids of application processes
 ERROR = LEVEL_RANK["error"]
+# Formats whose pid is an application process's (a server log's pid is a backend's: another space).
+APP_LOGS = frozenset({"pino", "pino-pretty", "json", "node-inspect"})
 
 
 @dataclass(frozen=True, slots=True)
