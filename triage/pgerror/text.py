@@ -1,41 +1,25 @@
 """Database errors in free text: every driver's rendering of a server error (formats.md 3.4-3.16).
 
-A text is cut into blocks, one per error head line (a line holding a message template, a SQLite
-message, a client connection failure, a cascade notice or an ``ERROR:``/``FATAL:`` marker); the
+A text is cut into blocks, one per error head line (heads.py reads the head and its prefix); the
 lines after a head (DETAIL, HINT, CONTEXT, ``[SQL: ...]``, psql verbose names, node inspect
-properties) fill its fields. What precedes the message on the head line is a prefix: class names
-and severity markers feed the fields, Knex's ``<sql> - `` is the statement, anything else is the
-text of an outer wrapper (pino ``outer: inner``).
+properties) fill its fields, and ``finish`` resolves the sqlstate and derived fields.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from triage.pgerror import classes
-from triage.pgerror.detail import client_connection, context_function, detail_fields
-from triage.pgerror.sqlite import sqlite_fields
-from triage.pgerror.templates import Fields, match_template, template_fields
+from triage.pgerror.detail import context_function, detail_fields
+from triage.pgerror.heads import Head, apply_class, read_head, read_prefix
+from triage.pgerror.templates import Fields, template_fields
 from triage.sqlstate import is_sqlstate
 
 MAX_TEXT = 256 * 1024
 MAX_LINES = 4000
 
-_MARKER_RE = re.compile(r"(?:^|(?<=\s))(?P<sev>ERROR|FATAL|PANIC):  ?(?:(?P<code>[0-9A-Z]{5}): )?")
-# A head on its own needs psql/server's two spaces, or pgx's / JDBC's company for one space.
-_HEAD_MARKER_RE = re.compile(
-    r"(?:^|(?<=\s))(?P<sev>ERROR|FATAL|PANIC):  (?:(?P<code>[0-9A-Z]{5}): )?"
-)
 _PGX_RE = re.compile(r" \(SQLSTATE (?P<code>[0-9A-Z]{5})\)")
-_PSQL_RE = re.compile(r"^psql(?::[^\n]*?:\d+)?: (?:error: )?")
-_SA_CLASS_RE = re.compile(r"^\((?P<cls>[\w.]+)\) ")
-_SA20_CLASS_RE = re.compile(r"^<class '(?P<cls>[\w.]+)'>: ")
-_CLASS_TOKEN_RE = re.compile(r"(?P<cls>[A-Za-z_][\w.:$]*): $")
 _AT_CHAR_RE = re.compile(r" at character \d+$")
-_KNEX_RE = re.compile(
-    r"^\s*(?:insert|select|update|delete|with|create|alter|drop|truncate)\b", re.I
-)
 _NODE_PROP_RE = re.compile(
     r"^\s+(code|detail|hint|where|schema|table|column|dataType|constraint|severity|"
     r"schema_name|table_name|column_name|constraint_name): '(.*)',?$"
@@ -65,157 +49,8 @@ _NODE_NAMES = {
     "dataType": "datatype",
     "where": "context",
 }
-# Follow-on errors recognised by their words: (needle, exc they belong to).
-CASCADE_TEXTS = (
-    ("This Session's transaction has been rolled back", "sqlalchemy.exc.PendingRollbackError"),
-    (
-        "Can't reconnect until invalid transaction is rolled back",
-        "sqlalchemy.exc.PendingRollbackError",
-    ),
-    (
-        "You can't execute queries until the end of the 'atomic' block",
-        "django.db.transaction.TransactionManagementError",
-    ),
-)
 _MARKER_STARTS = tuple(m for m, _ in _FIELD_MARKERS)
 _SKIP_LINES = ("    at ", "\tat ", "  File ", "      at ", "    ^")
-_TOKENS = (
-    ("pq: ", "lib/pq"),
-    ("connection failed: ", None),
-    ("[cause]: ", None),
-    ("error: ", "node-pg"),
-)
-_NODE_ERROR = (
-    "error:",
-    "[cause]: error:",
-)  # pg's lower-case `error: ` opens its stack / inspect dump
-_GENERIC_NAMES = frozenset({"Error", "Exception", "error", "Uncaught", "Unhandled"})
-
-
-@dataclass(frozen=True, slots=True)
-class Head:
-    """What one head line says: fields, where the message starts, the prefix before it."""
-
-    fields: Fields
-    prefix: str
-
-
-def _head(line: str, exc_info: classes.ClassInfo | None) -> Head | None:
-    if len(line) > 8192:
-        line = line[:8192]
-    for needle, cls in CASCADE_TEXTS:
-        if needle in line:
-            start = line.find(needle)
-            msg = line[start:].split(" Original exception was: ", 1)[0]
-            info = classes.classify(cls)
-            return Head(
-                {
-                    "sqlstate": "25P02",
-                    "message": msg.split(" To begin", 1)[0],
-                    "exc": cls,
-                    "driver": info.driver if info else None,
-                },
-                line[:start],
-            )
-    found = match_template(line)
-    if found:
-        tpl, m = found
-        msg = line[m.start() :]
-        return Head({"message": msg, "_tpl": (tpl, m)}, line[: m.start()])
-    lite = sqlite_fields(line, bool(exc_info and exc_info.engine == "sqlite") or "sqlite" in line)
-    if lite:
-        lite_fields, start = lite
-        return Head(lite_fields, line[:start])
-    code = client_connection(line)
-    if code:
-        body = _PSQL_RE.sub("", line)
-        for token in ("connection failed: ", "psycopg2.OperationalError: ", "OperationalError: "):
-            body = body.removeprefix(token)
-        fields: Fields = {"sqlstate": code, "severity": None}
-        sa = _SA_CLASS_RE.match(body)
-        if sa:
-            body = body[sa.end() :]
-            fields["driver"] = classes.sqlalchemy_driver(sa.group("cls"))
-        fields["message"] = body.strip()
-        return Head(fields, "")
-    marker = _HEAD_MARKER_RE.search(line)
-    if marker is None and ("(SQLSTATE " in line or "PSQLException" in line):
-        marker = _MARKER_RE.search(line)
-    if marker:
-        return Head({"message": line[marker.end() :]}, line[: marker.end()])
-    if exc_info and (exc_info.sqlstate or exc_info.driver) and line.strip():
-        # a database class with words we do not know: the first line is its message
-        sa = _SA_CLASS_RE.match(line)
-        return Head({"message": line[sa.end() :] if sa else line}, line[: sa.end()] if sa else "")
-    return None
-
-
-def _read_prefix(prefix: str, fields: Fields) -> str | None:
-    """Peel known tokens off the end of ``prefix`` into ``fields``; return the wrapper text left."""
-    psql = _PSQL_RE.match(prefix)
-    if psql:
-        fields["driver"] = "psql"
-    rest = prefix[psql.end() :] if psql else prefix
-    while rest:
-        marker = _MARKER_RE.search(rest)
-        if marker and marker.end() == len(rest):
-            fields.setdefault("severity", marker.group("sev"))
-            if marker.group("code") and is_sqlstate(marker.group("code")):
-                fields["sqlstate"] = marker.group("code")
-            rest = rest[: marker.start()]
-            continue
-        if rest.endswith(") "):
-            open_at = rest.rfind("(")
-            sa = _SA_CLASS_RE.match(rest[open_at:])
-            if sa:
-                _apply_class(sa.group("cls"), fields, sqlalchemy=True)
-                rest = rest[:open_at]
-                continue
-        if rest.endswith("'>: "):
-            sa20 = _SA20_CLASS_RE.search(rest[rest.rfind("<class '") :])
-            if sa20:
-                _apply_class(sa20.group("cls"), fields, sqlalchemy=True)
-                rest = rest[: rest.rfind("<class '")]
-                continue
-        if rest.endswith(" - ") and _KNEX_RE.match(rest):
-            fields["statement"] = rest[:-3].strip()
-            fields["driver"] = "knex"
-            return None
-        if rest.rstrip().endswith("failed:") and "connection to server" in rest:
-            fields.setdefault("severity", "FATAL")
-            rest = rest[: rest.rfind("connection to server")]
-            continue
-        for token, driver in _TOKENS:
-            if rest.endswith(token) and (token != "error: " or rest.strip() in _NODE_ERROR):
-                if driver:
-                    fields.setdefault("driver", driver)
-                rest = rest[: -len(token)]
-                break
-        else:
-            cls = _CLASS_TOKEN_RE.search(rest)
-            if cls and (classes.classify(cls.group("cls")) or cls.group("cls") in _GENERIC_NAMES):
-                if cls.group("cls") not in _GENERIC_NAMES:
-                    _apply_class(cls.group("cls"), fields)
-                rest = rest[: cls.start()]
-                continue
-            break
-    wrapper = rest.strip().removesuffix(":").strip()
-    return wrapper or None
-
-
-def _apply_class(name: str, fields: Fields, sqlalchemy: bool = False) -> None:
-    info = classes.classify(name)
-    if sqlalchemy:
-        fields["driver"] = classes.sqlalchemy_driver(name)
-    if info is None:
-        return
-    fields.setdefault("exc", name)
-    if info.sqlstate:
-        fields.setdefault("class_sqlstate", info.sqlstate)
-    if info.driver and not sqlalchemy:
-        fields.setdefault("driver", info.driver)
-    if info.engine == "sqlite":
-        fields["engine"] = "sqlite"
 
 
 def _extract_sql(block: str, fields: Fields) -> str:
@@ -305,7 +140,7 @@ def _parse_segment(
     for i, line in enumerate(lines):
         if i and (line.startswith(_SKIP_LINES) or line.startswith(_MARKER_STARTS)):
             continue  # stack frames and field lines never open an error
-        head = _head(line, exc_info if not heads else None)
+        head = read_head(line, exc_info if not heads else None)
         if head:
             heads.append((i, head))
     out: list[Fields] = []
@@ -314,8 +149,8 @@ def _parse_segment(
         end = heads[n + 1][0] if n + 1 < len(heads) else len(lines)
         fields = dict(head.fields)
         if exc and n == 0:
-            _apply_class(exc, fields)
-        wrap = _read_prefix(head.prefix, fields)
+            apply_class(exc, fields)
+        wrap = read_prefix(head.prefix, fields)
         if n == 0:
             wrapper = wrap
             if "[cause]: " in head.prefix and i > 0:  # node inspect: the outer error heads the dump
