@@ -1,0 +1,154 @@
+"""pytest text resolution: held sections and short-summary entries -> test and log events.
+
+Section titles name tests only as ``Class.test_name``; the short summary gives full node ids, so
+a section is matched to its summary entry (or its node id derived from a traceback location).
+Each (test, phase) yields one test event however many parts of the report mention it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.inputs.pytest_live import FMT
+from triage.inputs.pytest_parts import Entry, Section, match_entry, title_to_id
+from triage.inputs.pytest_tb import link_from_text, parse_traceback
+from triage.model import Event, Link
+
+LOCATION = re.compile(r'^(?:  File "(\S+?)", line \d+, in \w+|(\S+?\.py):\d+: )')
+
+
+class Resolver:
+    """What the whole report taught about its tests, and the events already emitted from it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.rootdir = ""
+        self.workers: dict[str, str] = {}  # node id -> xdist worker
+        self.outcomes: dict[
+            str, str
+        ] = {}  # node id -> -v progress words (teardown ERROR detection)
+        self.emitted: set[tuple[str, str]] = set()
+        self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
+
+    def resolve(self, entries: list[Entry], sections: list[Section]) -> list[Event]:
+        """The events of one report's sections and summary entries, sections first."""
+        used: set[int] = set()
+        events: list[Event] = []
+        failed = [e for e in entries if e.word == "FAILED"]
+        anonymous = [s for s in sections if s.title is None and s.closed]
+        if len(anonymous) != len(failed):
+            anonymous = []
+        for i, sec in enumerate(anonymous):
+            used.add(entries.index(failed[i]))
+            self._section_events(sec, failed[i].test, events)
+        for sec in sections:
+            if sec.title is None:
+                continue
+            k = match_entry(sec, entries, used)
+            if k is not None:
+                if sec.kind != "PASSES":  # the PASSED line still becomes its own event
+                    used.add(k)
+                test = entries[k].test
+            else:
+                test = self._derive(sec)
+            self._section_events(sec, test, events)
+        for k, entry in enumerate(entries):
+            if k not in used and entry.word in ("FAILED", "ERROR", "PASSED"):
+                self._entry_event(entry, events)
+        return events
+
+    def _section_events(self, sec: Section, test: str, events: list[Event]) -> None:
+        ids = (("worker", sec.worker),) if sec.worker else ()
+        if not ids and test in self.workers:
+            ids = (("worker", self.workers[test]),)
+        seen = self.live_seen
+        for line, end, level, text in sec.logs:
+            if seen and (test, text) in seen:
+                continue  # already read from the live-log block, where it was printed first
+            events.append(
+                Event(
+                    self.path, line, FMT, "log", text, level=level, test=test, ids=ids, end_line=end
+                )
+            )
+        if sec.kind == "PASSES" or (test, sec.phase) in self.emitted:
+            return
+        self.emitted.add((test, sec.phase))
+        chain = parse_traceback(sec.body)
+        text = _link_text(chain[0]) if chain else _first_text(sec.body)
+        outcome = "failed" if sec.phase == "call" else "error"
+        events.append(
+            Event(
+                self.path,
+                sec.line,
+                FMT,
+                "test",
+                text,
+                test=test,
+                outcome=outcome,
+                phase=sec.phase,
+                ids=ids,
+                chain=chain,
+                end_line=sec.end or sec.line,
+            )
+        )
+
+    def _entry_event(self, entry: Entry, events: list[Event]) -> None:
+        phase = "call"
+        if entry.word == "ERROR":
+            # -v showed "PASSED" (or FAILED) before "ERROR": the error came in teardown.
+            after = self.outcomes.get(entry.test, "") not in ("", "ERROR")
+            phase = "collect" if "::" not in entry.test else "teardown" if after else "setup"
+        if (entry.test, phase) in self.emitted:
+            return
+        self.emitted.add((entry.test, phase))
+        outcome = {"FAILED": "failed", "ERROR": "error"}.get(entry.word, "passed")
+        msg = entry.message
+        chain: tuple[Link, ...] = ()
+        if msg and outcome != "passed":
+            link = link_from_text(msg, entry.line)
+            cut = msg.endswith("...") and "\n" not in msg
+            if link.exc is not None and not (cut and ": " not in msg[: len(msg) - 3]):
+                chain = (link,)
+        worker = self.workers.get(entry.test)
+        events.append(
+            Event(
+                self.path,
+                entry.line,
+                FMT,
+                "test",
+                msg or f"{entry.word} {entry.test}",
+                test=entry.test,
+                outcome=outcome,
+                phase=phase,
+                ids=(("worker", worker),) if worker else (),
+                chain=chain,
+                end_line=entry.end,
+            )
+        )
+
+    def _derive(self, sec: Section) -> str:
+        """No summary entry: take the module from a traceback location inside a test file."""
+        title = sec.title or ""
+        if sec.phase == "collect":
+            return title
+        for _, text in sec.body:
+            m = LOCATION.match(text)
+            if m:
+                path = m.group(1) or m.group(2)
+                if self.rootdir and path.startswith(self.rootdir):
+                    path = path[len(self.rootdir) :]
+                base = path.rsplit("/", 1)[-1]
+                if base.startswith("test_") or base.endswith("_test.py"):
+                    return path + "::" + title_to_id(title)
+        return title
+
+
+def _link_text(link: Link) -> str:
+    return f"{link.exc}: {link.message}" if link.exc and link.message else link.exc or link.message
+
+
+def _first_text(body: list[tuple[int, str]]) -> str:
+    for _, text in body:
+        if text.strip():
+            return text.strip()
+    return ""
