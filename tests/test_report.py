@@ -82,7 +82,7 @@ def test_schema_linkage_and_sections_in_markdown() -> None:
         in md
     )
     assert data["summary_text"].startswith(
-        "1 of 1 failure in 1 input trace back to 1 database error."
+        "1 of 1 failure in 1 input traces back to 1 database error."
     )
 
 

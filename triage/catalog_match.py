@@ -261,7 +261,8 @@ def _values(err: DbError) -> dict[str, str | None]:
         "datatype": err.datatype,
         "sqlstate": err.sqlstate,
         "condition": err.condition,
-        "key_columns": ", ".join(k for k, _ in err.key) or None,
+        # SQLite names the column ("UNIQUE constraint failed: users.email") but prints no key
+        "key_columns": ", ".join(k for k, _ in err.key) or err.column,
         "key_values": ", ".join(v for _, v in err.key) or None,
         "child_columns": _child_column(err),
         "conflict_columns": ", ".join(conflict) or None,

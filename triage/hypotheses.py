@@ -249,39 +249,41 @@ def _ts(iso: str | None) -> float | None:
 
 
 def prove_wrong(finding: Finding, scope: str | None) -> list[str]:
-    """Observations that would overturn the verdict, in the finding's own names."""
+    """Observations that would overturn the verdict, in the finding's own names; each completes
+    the sentence "The verdict is wrong if"."""
     err = finding.root
     key = ", ".join(f"{c}={v}" for c, v in err.key)
     out: list[str] = []
     code = err.sqlstate or ""
     if code == "23503" and not err.message.startswith("update or delete"):
         out.append(
-            f"A row of {err.referenced_table or 'the parent table'} with {key or 'this key'} committed and "
-            "visible to the failing connection before the insert (then visibility, not absence, is the cause)."
+            f"a row of {err.referenced_table or 'the parent table'} with {key or 'this key'} was "
+            "committed and visible to the failing connection before the insert (then visibility, "
+            "not absence, is the cause)."
         )
     elif code == "23503":
         out.append(
-            f"No row of {err.table or 'the child table'} referencing {key or 'the key'} when the delete ran "
-            "(then the child was added concurrently, by a trigger, a job or a parallel test)."
+            f"no row of {err.table or 'the child table'} referenced {key or 'the key'} when the "
+            "delete ran (then the child was added concurrently, by a trigger, a job or a parallel test)."
         )
     elif code == "23505":
         out.append(
-            f"{key or 'The key'} absent from {err.table or 'the table'} when the test starts (then the "
-            "duplicate is made inside the test itself, e.g. a retry or a double submit)."
+            f"{key or 'the key'} was absent from {err.table or 'the table'} when the test started "
+            "(then the duplicate is made inside the test itself, e.g. a retry or a double submit)."
         )
     elif code == "42P10":
         out.append(
-            "The test database (\\d of the table) listing a unique constraint or index on exactly the "
+            "the test database (\\d of the table) lists a unique constraint or index on exactly the "
             "ON CONFLICT columns, without a WHERE clause."
         )
     elif code.startswith("40"):
-        out.append("The same failure on a run with a single worker and no concurrent requests.")
+        out.append(
+            "the same failure happens on a run with a single worker and no concurrent requests."
+        )
     if scope in ("window", "pid", "previous"):
         out.append(
-            f"The failing tests still failing with this error fixed: they were linked by {scope} "
+            f"the failing tests still fail with this error fixed: they were linked by {scope} "
             "proximity only, not by their own traceback."
         )
-    out.append(
-        "A failure it explains printing a different database error of its own when run alone."
-    )
+    out.append("a failure it explains prints a different database error of its own when run alone.")
     return out

@@ -15,6 +15,11 @@ from triage import hypotheses
 from triage.lifecycle import Lifecycle
 from triage.model import Evidence, Finding, InputStats
 
+LEAD_IN = {  # how the summary introduces the best-ranked cause, by the strength of its evidence
+    "supported": "Most likely cause, supported by the logs",
+    "mixed": "Most likely cause, though the logs are mixed",
+    "possible": "Possible cause, suggested by what the logs do not show",
+}
 MAX_ROWS = 40  # reported-versus-actual rows; the rest are counted
 COPY_FORMATS = frozenset({"junit", "reportlog"})  # a test run's report files, copies of its text
 
@@ -191,7 +196,10 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def root_name(f: dict[str, Any]) -> str:
-    """What a finding is called in one word: its constraint, else its table, else its condition."""
+    """What a finding is called in one word: its constraint, else its table (and column), else
+    its condition."""
+    if not f["constraint"] and f["table"] and f.get("column"):
+        return f"{f['table']}.{f['column']}"
     return str(f["constraint"] or f["table"] or f["condition"] or f["fingerprint"])
 
 
@@ -231,7 +239,10 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             t(
                 f"{s['explained']} of {s['failures']} failure{_s(s['failures'])} in {n_in} input{_s(n_in)} "
             )
-            t(f"trace back to {s['findings']} database error{_s(s['findings'])}. ")
+            t(
+                f"trace{'s' if s['explained'] == 1 else ''} back to "
+                f"{s['findings']} database error{_s(s['findings'])}. "
+            )
             t("The main root cause is ")
         elif not s["failures"]:
             t(f"No failing test or error report in {n_in} input{_s(n_in)}; ")
@@ -244,8 +255,14 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             t(
                 f"logged alongside explain{'s' if s['findings'] == 1 else ''} no failure. The first is "
             )
-        c(root_name(top))
-        t(f" (SQLSTATE {top['sqlstate'] or '-'} {top['condition'] or ''}".rstrip() + "): ")
+        name, code = root_name(top), top["sqlstate"] or "-"
+        if name == top["condition"]:  # no object named: the condition is the name, said once
+            t(f"SQLSTATE {code} ")
+            c(name)
+            t(": ")
+        else:
+            c(name)
+            t(f" (SQLSTATE {code} {top['condition'] or ''}".rstrip() + "): ")
         t(top["description"] + ". ")
         t(
             "It occurred once, at "
@@ -268,7 +285,7 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             None,
         )
         if best:
-            t(f" Most likely cause ({best['verdict']} by the evidence): {best['text']}")
+            t(f" {LEAD_IN[best['verdict']]}: {best['text']}")
     claim = data.get("claim")
     if claim:
         t(" The report said ")
@@ -284,6 +301,21 @@ def summary_parts(data: dict[str, Any]) -> list[list[str]]:
             + ("is not a failure." if s["recovered"] == 1 else "are not failures.")
         )
     return parts
+
+
+def report_title(data: dict[str, Any]) -> str | None:
+    """The report's headline: the main root's title; when nothing failed, what was logged, so a
+    server log alone does not read as a diagnosed root cause."""
+    findings = data["findings"]
+    if not findings:
+        return None
+    if data["summary"]["explained"] or data.get("claim"):
+        return str(findings[0]["title"])
+    n = len(findings)
+    unlinked = "no failure" if not data["summary"]["failures"] else "none linked to the failures"
+    if n == 1:
+        return f"{findings[0]['title']} (logged; {unlinked})"
+    return f"{n} database errors logged, {unlinked} (first: {findings[0]['title']})"
 
 
 def input_totals(inputs: list[dict[str, Any]]) -> dict[str, Any]:

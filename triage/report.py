@@ -53,19 +53,32 @@ def statement_target(statement: str | None) -> tuple[str, str] | None:
 def _describe(err: DbError) -> str:
     key = ", ".join(f"{c}={v}" for c, v in err.key)
     code = err.sqlstate or ""
-    table = err.table or "?"
+    table = err.table
+    named = f" ({err.constraint})" if err.constraint else ""
     if code == "23503":
         if err.message.startswith("update or delete"):
             parent = err.referenced_table or "the parent table"
-            return f"a row of {parent} was deleted or changed while {table} still references it ({err.constraint}{'; ' + key if key else ''})"
-        cols = ", ".join(c for c, _ in err.key) or "the key"
-        return f"{table}.{cols} must reference an existing {err.referenced_table or 'parent'} row; {key or 'the key'} was not there ({err.constraint})"
+            child = table or "a child table"
+            names = "; ".join(x for x in (err.constraint, key) if x)
+            return f"a row of {parent} was deleted or changed while {child} still references it{f' ({names})' if names else ''}"
+        if not (table or err.constraint or key):
+            # SQLite: "FOREIGN KEY constraint failed" names nothing
+            return "a row points at a parent row that does not exist, or a parent still referenced was deleted; the message names no table, constraint or key"
+        cols = ", ".join(c for c, _ in err.key) or err.column
+        column = f"{table}.{cols}" if table and cols else table or cols or "a foreign key column"
+        return f"{column} must reference an existing {err.referenced_table or 'parent'} row; {key or 'the value written'} was not there{named}"
     if code == "23505":
-        return f"{key or 'a key'} already exists in {table} ({err.constraint})"
+        where = f" in {table}" if table else ""
+        if key:
+            return f"{key} already exists{where}{named}"
+        same = f"{err.column} value" if err.column else "key"
+        return f"a row with the same {same} already exists{where}{named}"
     if code == "23502":
-        return f"{table}.{err.column or '?'} may not be null"
+        column = ".".join(x for x in (table, err.column) if x) or "a column"
+        return f"{column} may not be null"
     if code == "23514":
-        return f"a row of {table} broke check constraint {err.constraint}"
+        of = f" of {table}" if table else ""
+        return f"a row{of} broke check constraint {err.constraint or '(unnamed)'}"
     if code == "42P10":
         from triage.schema import conflict_target
 
@@ -76,9 +89,22 @@ def _describe(err: DbError) -> str:
         return "ON CONFLICT names columns that no unique or exclusion constraint covers"
     if code == "25P02":
         return "a statement ran in a transaction already aborted by an earlier error"
-    cond = (err.condition or code or "database error").replace("_", " ")
-    where = f" on {err.table}" if err.table else ""
-    return f"{cond}{where}: {err.message.splitlines()[0] if err.message else ''}".strip()
+    # the server's own sentence says it best; the condition name would only repeat it
+    text = err.message.splitlines()[0].strip() if err.message else ""
+    if not text:
+        return (err.condition or code or "database error").replace("_", " ")
+    if table and table not in text:
+        text += f" (table {table})"
+    return text
+
+
+_PLAIN_WORD = re.compile(r"[a-z]+ ")
+
+
+def sentence(text: str) -> str:
+    """The description opening a paragraph: a plain first word capitalised; an identifier
+    ("email=...", "users.org_id") is left as the log spells it."""
+    return text[:1].upper() + text[1:] if _PLAIN_WORD.match(text) else text
 
 
 def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
@@ -95,6 +121,7 @@ def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
     parts = investigation.summary_parts(data)
     data["summary_parts"] = parts
     data["summary_text"] = "".join(text for _, text in parts)
+    data["title"] = investigation.report_title(data)
     data["redacted"] = redact
     if redact:
         from triage.redact import redact_data
@@ -180,8 +207,10 @@ def _finding(f: Finding, report: Report) -> dict[str, Any]:
         "class": e.sqlclass,
         "class_meaning": sqlstate.class_meaning(e.sqlstate) if e.sqlstate else None,
         "pattern": pattern.id if pattern else None,
-        "title": title or describe(e),
+        # no pattern and no SQLSTATE: say what kind of line this is before quoting it
+        "title": title or (describe(e) if e.sqlstate else f"database error: {describe(e)}"),
         "description": describe(e),
+        "sentence": sentence(describe(e)),
         "schema": e.schema,
         "table": e.table,
         "column": e.column,

@@ -20,16 +20,18 @@ def print_report(data: dict[str, Any], output: str | None = None) -> None:
 
 def _print(con: Console, data: dict[str, Any]) -> None:
     s = data["summary"]
+    claim = data.get("claim")
     failures = {f["id"]: f for f in data["failures"]}
     if data.get("summary_text"):
         con.print(Panel(escape(data["summary_text"]), title="Summary", title_align="left"))
+    # errors that explain no failure are logged errors, not root causes
+    what = "root cause(s)" if s["explained"] or claim else "database error(s) logged"
     head = (
-        f"[bold]{s['findings']}[/] root cause(s), {s['explained']}/{s['failures']} failure(s) explained"
+        f"[bold]{s['findings']}[/] {what}, {s['explained']}/{s['failures']} failure(s) explained"
         + (f", {s['cascades']} cascade(s)" if s["cascades"] else "")
         + (f", {s['recovered']} recovered warning(s)" if s["recovered"] else "")
     )
     con.print(head)
-    claim = data.get("claim")
     if claim:
         colour = {"supported": "green", "contradicted": "red"}.get(claim["verdict"], "yellow")
         con.print(f"claim [bold {colour}]{claim['verdict']}[/]: {escape(claim['reason'])}")
@@ -38,7 +40,7 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         body.add_column(style="dim")
         body.add_column()
         body.add_row("sqlstate", escape(f"{f['sqlstate'] or '-'} {f['condition'] or ''}"))
-        for key in ("constraint", "table", "referenced_table", "trigger"):
+        for key in ("constraint", "table", "column", "referenced_table", "trigger"):
             if f.get(key):
                 body.add_row(key.replace("_", " "), escape(str(f[key])))
         if f["key"]:
@@ -58,7 +60,10 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         steps = [e for ch in f.get("evidence_chains", []) for e in ch["steps"]]
         for hop in steps[:6]:
             text = "(the line above)" if hop["repeat"] else _one(hop["text"])
-            body.add_row(hop["role"], escape(f"{hop['path']}:{hop['line']}  {text}"))
+            body.add_row(
+                hop["role"] if f["explains"] else "logged",
+                escape(f"{hop['path']}:{hop['line']}  {text}"),
+            )
         same = sum(len(ch["same"]) for ch in f.get("evidence_chains", []))
         if len(steps) > 6 or same:
             body.add_row("", f"… {max(len(steps) - 6, 0) + same} more alike")
