@@ -32,11 +32,9 @@ def incident_dirs() -> list[Path]:
 
 
 def run(case: Path, reported: str | None = None) -> dict[str, Any]:
-    inputs = sorted(
-        str(p.relative_to(ROOT))
-        for p in case.iterdir()
-        if p.is_file() and p.name != "expected.json"
-    )
+    inputs = [
+        str(case.relative_to(ROOT))
+    ]  # the directory, as a user runs it (.triageignore applies)
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
