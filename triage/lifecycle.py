@@ -199,6 +199,12 @@ def _action(text: str, near_occurrence: bool) -> str:
 
 def _subject(text: str, table: str, parent: str) -> str | None:
     low = text.lower()
+    # PostgreSQL's key DETAIL names the other table: "is not present in table <parent>" is about
+    # the child's write, "is still referenced from table <child>" about the parent's delete.
+    if "is not present in table" in low:
+        return "child"
+    if "is still referenced from table" in low:
+        return "parent"
     if (
         parent
         and parent in low
