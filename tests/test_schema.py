@@ -4,6 +4,7 @@ the report finds where a constraint is defined, its ON DELETE rule, and what cov
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,14 @@ UPSERT = "insert into user_settings (user_id, key, value) values ($1, 'theme', '
 
 
 @pytest.fixture(scope="module")
-def scratch_db() -> str:
+def scratch_db() -> Iterator[str]:
     """A fresh triage_h9 database with the app's migrations applied, in order (one per xdist
     worker: two workers running this module must not drop each other's database)."""
     require_pg()
     import psycopg
 
-    name = f"triage_h9_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    # per worker and per session: two test runs on one server must not drop each other's database
+    name = f"triage_h9_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
         conn.execute(f"drop database if exists {name}")
         conn.execute(f"create database {name}")
@@ -33,7 +35,9 @@ def scratch_db() -> str:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for path in MIGRATIONS:
             conn.execute(path.read_text())  # raises on any error: the fixture must apply cleanly
-    return dsn
+    yield dsn
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
+        conn.execute(f"drop database if exists {name}")
 
 
 def _err(**fields: object) -> DbError:

@@ -92,6 +92,8 @@ def classify(qualified: str) -> ClassInfo | None:
         if name == "PendingRollbackError":
             return ClassInfo("25P02", "sqlalchemy", cascade=True)
         return ClassInfo(None, "sqlalchemy") if ".exc." in qualified else None
+    if qualified.startswith("django.db.models."):
+        return None  # ProtectedError, RestrictedError: the ORM refused in Python, no server error
     if qualified.startswith("django.db."):
         cascade = name == "TransactionManagementError"
         return ClassInfo("25P02" if cascade else None, "django", cascade=cascade)
