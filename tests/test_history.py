@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,8 @@ from tests.conftest import require_pg
 from triage.errors import TriageError
 from triage.history import SCHEMA_VERSION, RunRecord, open_store
 
-PG_DB = "triage_h8"
+# per test session: two runs on one server (a developer's and CI's) must not drop each other's store
+PG_DB = f"triage_h8_{os.getpid()}"
 PG_URL = f"postgresql://postgres@127.0.0.1:5432/{PG_DB}"
 WRITERS = 6
 RUNS_EACH = 8
@@ -140,14 +143,17 @@ def test_a_file_that_is_not_a_database_is_a_user_error(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def pg_history() -> str:
+def pg_history() -> Iterator[str]:
     require_pg()
     import psycopg
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/test", autocommit=True) as conn:
+    admin = "postgresql://postgres@127.0.0.1:5432/test"
+    with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {PG_DB}")
-    return PG_URL
+    yield PG_URL
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 
 
 @pytest.mark.pg
