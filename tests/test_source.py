@@ -80,3 +80,17 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     stats = result.stats[0]
     assert stats.error and "cut.log.gz" in stats.error
     assert dict(stats.skipped)["read-error"] == 1
+
+
+def test_progress_is_reported_per_chunk_even_when_no_event_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big log of quiet lines yields no event for a long time: the bar must still move."""
+    monkeypatch.setattr(source, "CHUNK", 4096)
+    path = tmp_path / "quiet.log"
+    path.write_bytes(b'{"level":30,"time":1,"msg":"request done"}\n' * 2000)
+    seen: list[tuple[str, int]] = []
+    events = list(read_inputs([str(path)], ReadResult(), lambda p, n: seen.append((p, n))))
+    assert events == []
+    assert len(seen) >= 10 and seen[-1] == (str(path), path.stat().st_size)
+    assert [n for _, n in seen] == sorted(n for _, n in seen)

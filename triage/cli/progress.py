@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,8 +33,10 @@ def progress_reporter(
                 transient=True,
             )
             bar.start()
-            task = bar.add_task(path, total=None)
+            task = bar.add_task(path, total=_size(path))
         assert task is not None
+        if bar.tasks[0].description != path:
+            bar.update(task, total=_size(path))
         bar.update(task, description=path, completed=done)
 
     try:
@@ -41,3 +44,11 @@ def progress_reporter(
     finally:
         if bar is not None:
             bar.stop()
+
+
+def _size(path: str) -> int | None:
+    """The total for the bar: a file's size (gzip and stdin have none known in advance)."""
+    try:
+        return None if path.endswith(".gz") else os.path.getsize(path)
+    except OSError:
+        return None

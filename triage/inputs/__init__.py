@@ -10,6 +10,7 @@ import gzip
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 
 from triage.inputs import fastscan, sniff
 from triage.inputs.source import Counts, expand_paths, head_bytes, iter_lines, open_binary
@@ -33,6 +34,8 @@ def read_inputs(
     for path in expand_paths(paths, exclude):
         counts = Counts()
         display = "<stdin>" if path == "-" else path
+        if progress is not None:
+            counts.on_chunk = partial(progress, display)
         error = None
         try:
             stream = open_binary(path)
@@ -56,8 +59,6 @@ def read_inputs(
                 for ev in events:
                     counts.events += 1
                     yield ev
-                    if progress and counts.events % 4096 == 0:
-                        progress(display, counts.bytes)
         except (
             OSError,
             EOFError,

@@ -142,5 +142,5 @@ def iter_candidate_lines(
             yield lineno + index + 1, _decode(raw, counts)
         lineno += lines
         counts.lines = lineno
-        counts.bytes += nbytes
+        counts.advanced(nbytes)
     counts.saw_format("pino")

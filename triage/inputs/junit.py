@@ -90,7 +90,7 @@ def read_junit(path: str, stream: BinaryIO, counts: Counts) -> Iterator[Event]:
         chunk = stream.read(CHUNK)
         if chunk:
             newlines += chunk.count(b"\n")
-            counts.bytes += len(chunk)
+            counts.advanced(len(chunk))
             last = chunk[-1:]
         if not broken:
             try:

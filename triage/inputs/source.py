@@ -14,7 +14,7 @@ import os
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from typing import BinaryIO, cast
@@ -38,6 +38,14 @@ class Counts:
     events: int = 0
     formats: list[str] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)
+    # Called with the bytes read so far after each chunk (the progress bar): long runs of skipped
+    # lines yield no event, so progress cannot be driven by events alone.
+    on_chunk: Callable[[int], None] | None = None
+
+    def advanced(self, nbytes: int) -> None:
+        self.bytes += nbytes
+        if self.on_chunk is not None:
+            self.on_chunk(self.bytes)
 
     def saw_format(self, fmt: str) -> None:
         if fmt not in self.formats:
@@ -173,11 +181,11 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
         elif dropping:
             rest = b""
         more = stream.read(CHUNK)
-        counts.bytes += len(buf) - len(rest)
+        counts.advanced(len(buf) - len(rest))
         if not more:
             if rest and not dropping:
                 lineno += 1
-                counts.bytes += len(rest)
+                counts.advanced(len(rest))
                 yield lineno, _decode(rest, counts)
             break
         buf = rest + more
