@@ -59,7 +59,7 @@ def build_findings(
     for i, fp in enumerate(sorted(occurrences, key=rank), start=1):
         occ = occurrences[fp]
         root = _richest(occ)
-        fids = explains[fp]
+        fids = sorted(explains[fp], key=lambda fid: int(fid[1:]))
         confidence = SCOPE_CONFIDENCE.get(best_scope.get(fp, ""), "low") if fids else "low"
         shown = sorted((failure_by_id[f] for f in fids), key=lambda g: g.failure.kind != "test")[:3]
         evidence = _evidence(root, shown, roots, via)
