@@ -59,24 +59,49 @@ def read_block(path: str, offset: int, size: int) -> tuple[bytearray, int]:
     return _buffer, got
 
 
-def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[int, bytes]]]:
-    """Lines that START in [start, end): (newlines in range, bytes, [(line index, raw line)])."""
+def line_block(path: str, start: int, end: int) -> tuple[bytearray, int, int, int]:
+    """The bytes holding every line that STARTS in [start, end) of the file: (data, first, stop, n).
+
+    data[first:n] are those lines (data[0] is the byte before start, so a line starts after each
+    "\n"); lines start before ``stop``; the last one may run past ``end`` up to ``n``."""
     data, n = read_block(path, max(start - 1, 0), end - start + (1 if start else 0) + MAX_LINE)
-    # data[0] is the byte before start (when start > 0); a line starts after each "\n".
     base = 1 if start else 0
     if start and data[:1] != b"\n":
         nl = data.find(b"\n", 1, n)
         first = nl + 1 if nl >= 0 else n
     else:
         first = base
-    stop = end - start + base  # lines must start before this offset
+    stop = min(end - start + base, n)
     if stop < n:
         tail = data.find(b"\n", stop, n)
         n = tail + 1 if tail >= 0 else n
+    return data, first, stop, n
+
+
+def numbered(data: bytearray, first: int, spans: list[tuple[int, int]]) -> list[tuple[int, bytes]]:
+    """(line index within the block, raw line) for sorted (start, end) spans of data."""
+    out: list[tuple[int, bytes]] = []
+    index = 0
+    last = first
+    for s, e in spans:
+        index += data.count(b"\n", last, s)
+        last = s
+        out.append((index, bytes(data[s:e])))
+    return out
+
+
+def count_lines(data: bytearray, first: int, stop: int) -> int:
+    """Lines that start in [first, stop): the one at first, and one after each newline before stop-1."""
+    return (1 if first < stop else 0) + data.count(b"\n", first, max(first, stop - 1))
+
+
+def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[int, bytes]]]:
+    """Lines that START in [start, end): (lines in range, bytes, [(line index, raw line)])."""
+    data, first, stop, n = line_block(path, start, end)
     starts: set[int] = set()
     if first == 0 and first < stop:
         starts.add(0)  # the file's first line has no preceding newline
-    for m in NOT_QUIET.finditer(data, max(first - 1, 0), min(stop, n)):
+    for m in NOT_QUIET.finditer(data, max(first - 1, 0), stop):
         if m.start() + 1 < stop:
             starts.add(m.start() + 1)
     for needle in FAST_NEEDLES:
@@ -89,22 +114,12 @@ def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[in
             if nxt < 0:
                 break
             pos = data.find(needle, nxt, n)
-    out: list[tuple[int, bytes]] = []
-    index = 0
-    last = first
-    for s in sorted(starts):
-        if s < first or s >= n:
-            continue
-        index += data.count(b"\n", last, s)
-        last = s
+    spans = []
+    for s in sorted(x for x in starts if first <= x < n):
         e = data.find(b"\n", s, n)
-        out.append((index, bytes(data[s : e if e >= 0 else n])))
-    # every line that starts before stop: the one at `first`, and one after each newline before stop-1
-    lines = (1 if first < min(stop, n) else 0) + data.count(
-        b"\n", first, min(n, max(first, stop - 1))
-    )
+        spans.append((s, e if e >= 0 else n))
     boundary = data.find(b"\n", stop - 1, n) + 1 if stop < n else n
-    return lines, (boundary or n) - first, out
+    return count_lines(data, first, stop), (boundary or n) - first, numbered(data, first, spans)
 
 
 def map_blocks(

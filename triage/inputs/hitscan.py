@@ -12,7 +12,7 @@ import codecs
 import os
 from collections.abc import Iterator
 
-from triage.inputs.fastscan import MIN_SIZE, map_blocks, read_block
+from triage.inputs.fastscan import MIN_SIZE, count_lines, line_block, map_blocks, numbered
 from triage.inputs.hits import ALWAYS, Wanted, iter_hit_lines
 from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary
 
@@ -63,18 +63,7 @@ def scan_hits(
     path: str, start: int, end: int, exact: list[bytes], values: list[bytes], words: list[bytes]
 ) -> tuple[int, list[tuple[int, bytes]]]:
     """Lines that START in [start, end) holding a needle: (lines in range, [(index, raw line)])."""
-    data, n = read_block(path, max(start - 1, 0), end - start + (1 if start else 0) + MAX_LINE)
-    # data[0] is the byte before start (when start > 0); a line starts after each "\n".
-    base = 1 if start else 0
-    if start and data[:1] != b"\n":
-        nl = data.find(b"\n", 1, n)
-        first = nl + 1 if nl >= 0 else n
-    else:
-        first = base
-    stop = min(end - start + base, n)  # lines must start before this offset
-    if stop < n:
-        tail = data.find(b"\n", stop, n)
-        n = tail + 1 if tail >= 0 else n
+    data, first, stop, n = line_block(path, start, end)
     found: dict[int, int] = {}
     _find(data, data, 0, first, stop, n, exact, found)
     if values or words:
@@ -83,15 +72,7 @@ def scan_hits(
             _find(data, part.lower(), first, first, stop, n, words, found)
         else:
             _find(data, data, 0, first, stop, n, values, found)
-    out: list[tuple[int, bytes]] = []
-    index = 0
-    last = first
-    for s, e in sorted(found.items()):
-        index += data.count(b"\n", last, s)
-        last = s
-        out.append((index, bytes(data[s:e])))
-    lines = (1 if first < stop else 0) + data.count(b"\n", first, max(first, stop - 1))
-    return lines, out
+    return count_lines(data, first, stop), numbered(data, first, sorted(found.items()))
 
 
 def _find(
