@@ -8,7 +8,13 @@ import sys
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
-from triage.cli.options import format_option, output_option
+from triage.cli.options import (
+    format_option,
+    output_option,
+    patterns_option,
+    reported_option,
+    window_option,
+)
 from triage.cli.progress import progress_reporter
 from triage.errors import TriageError
 
@@ -19,28 +25,14 @@ FORMATS = ["terminal", "json", "md", "html", "github"]
 @click.argument("paths", nargs=-1, type=str)
 @format_option(FORMATS, "Output format (default: terminal on a TTY, markdown otherwise).")
 @output_option()
-@click.option(
-    "--reported", help="What the ticket says failed; the report checks it against the evidence."
-)
+@reported_option()
 @click.option(
     "--reported-file",
     type=click.Path(exists=True, dir_okay=False),
     help="Read the claim from a file.",
 )
-@click.option(
-    "--patterns",
-    "pattern_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False),
-    help="Extra pattern directory (repeatable); .triage/patterns/ is found automatically.",
-)
-@click.option(
-    "--window",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Seconds before a failure searched for its root when no id links them.",
-)
+@patterns_option()
+@window_option()
 @click.option(
     "--fail-on",
     type=click.Choice(["none", "findings"]),

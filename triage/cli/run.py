@@ -13,7 +13,13 @@ import tempfile
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
-from triage.cli.options import format_option, output_option
+from triage.cli.options import (
+    format_option,
+    output_option,
+    patterns_option,
+    reported_option,
+    window_option,
+)
 from triage.errors import TriageError
 
 FORMATS = ["terminal", "md", "json", "github"]
@@ -46,23 +52,9 @@ EXIT_NOT_FOUND = 127  # what a shell returns for a command it cannot run
     type=click.Path(dir_okay=False, writable=True),
     help="Keep the command's output in FILE (default: a temporary file, removed afterwards).",
 )
-@click.option(
-    "--reported", help="What the ticket says failed; the report checks it against the evidence."
-)
-@click.option(
-    "--patterns",
-    "pattern_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False),
-    help="Extra pattern directory (repeatable).",
-)
-@click.option(
-    "--window",
-    type=float,
-    default=5.0,
-    show_default=True,
-    help="Seconds before a failure searched for its root when no id links them.",
-)
+@reported_option()
+@patterns_option()
+@window_option()
 @click.option("--no-pty", is_flag=True, help="Use plain pipes even when stdout is a terminal.")
 def run(
     command: tuple[str, ...],

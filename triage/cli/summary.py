@@ -9,7 +9,7 @@ import sys
 import click
 
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
-from triage.cli.options import format_option, output_option
+from triage.cli.options import format_option, output_option, patterns_option
 from triage.errors import TriageError
 
 FORMATS = ["md", "html", "json"]
@@ -47,13 +47,7 @@ FORMATS = ["md", "html", "json"]
     help="Regex on each directory path; its first group (or match) is the run id, "
     "so shards of one run are one run.",
 )
-@click.option(
-    "--patterns",
-    "pattern_dirs",
-    multiple=True,
-    type=click.Path(exists=True, file_okay=False),
-    help="Extra pattern directory (repeatable).",
-)
+@patterns_option()
 @click.option("--no-step-summary", is_flag=True, help="Do not append to $GITHUB_STEP_SUMMARY.")
 def summary(
     run_dirs: tuple[str, ...],
