@@ -76,24 +76,7 @@ class PythonTraceback:
         chain = tuple(
             Link(exc, "\n".join(msg).rstrip("\n"), no) for exc, msg, no in reversed(self.links)
         )
-        outer = chain[0]
-        text = (
-            f"{outer.exc}: {outer.message.partition(chr(10))[0]}"
-            if outer.message
-            else f"{outer.exc}"
-        )
-        return [
-            Event(
-                path,
-                self.start,
-                "python-traceback",
-                "error",
-                text,
-                level="error",
-                chain=chain,
-                end_line=self.end,
-            )
-        ]
+        return traceback_event(path, self.start, self.end, chain)
 
 
 class GroupTraceback:
@@ -114,20 +97,16 @@ class GroupTraceback:
 
     def events(self, path: str) -> list[Event]:
         chain = parse_traceback(self.lines)
-        if not chain:
-            return []
-        outer = chain[0]
-        first = outer.message.partition("\n")[0]
-        text = f"{outer.exc}: {first}" if outer.exc and first else outer.exc or first
-        return [
-            Event(
-                path,
-                self.start,
-                "python-traceback",
-                "error",
-                text,
-                level="error",
-                chain=chain,
-                end_line=self.end,
-            )
-        ]
+        return traceback_event(path, self.start, self.end, chain) if chain else []
+
+
+def traceback_event(path: str, start: int, end: int, chain: tuple[Link, ...]) -> list[Event]:
+    """One error Event for a whole chain, read as its outermost ``Class: first line``."""
+    outer = chain[0]
+    first = outer.message.partition("\n")[0]
+    text = f"{outer.exc}: {first}" if outer.exc and first else outer.exc or first
+    return [
+        Event(
+            path, start, "python-traceback", "error", text, level="error", chain=chain, end_line=end
+        )
+    ]
