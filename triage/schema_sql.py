@@ -275,40 +275,37 @@ def _constraint(
     )
 
 
-def _parens(text: str, open_at: int) -> str:
-    """The text inside the parenthesis opening at ``open_at`` (to its match, quotes respected)."""
-    depth, i, quote = 0, open_at, ""
-    while i < len(text):
+def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(offset, character, parenthesis depth after it) for every character outside quotes."""
+    depth, quote = 0, ""
+    for i in range(start, len(text)):
         ch = text[i]
         if quote:
             if ch == quote:
                 quote = ""
-        elif ch in "'\"":
+            continue
+        if ch in "'\"":
             quote = ch
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0:
-                return text[open_at + 1 : i]
-        i += 1
+        yield i, ch, depth
+
+
+def _parens(text: str, open_at: int) -> str:
+    """The text inside the parenthesis opening at ``open_at`` (to its match, quotes respected)."""
+    for i, ch, depth in _unquoted(text, open_at):
+        if ch == ")" and depth == 0:
+            return text[open_at + 1 : i]
     return text[open_at + 1 :]
 
 
 def _items(body: str) -> Iterator[tuple[int, str]]:
     """(offset, item) for the top-level comma-separated items of a parenthesised list."""
-    depth, start, quote = 0, 0, ""
-    for i, ch in enumerate(body):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "," and depth == 0:
+    start = 0
+    for i, ch, depth in _unquoted(body):
+        if ch == "," and depth == 0:
             yield from _item(body, start, i)
             start = i + 1
     yield from _item(body, start, len(body))
