@@ -9,26 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, read_inputs, stream
+from triage.inputs import ReadResult, read_inputs
 from triage.inputs.pgserver import StderrParser, event_from_jsonlog, parse_pg_time, read_csvlog
 from triage.inputs.source import Counts
 from triage.model import Event
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 DEFAULT = SAMPLES / "server-stderr-default" / "postgresql.log"
-
-
-@pytest.fixture(autouse=True)
-def _parsers_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    """While sibling text parsers are still being written, read with the ones that exist."""
-    try:
-        stream.text_parsers()
-    except ImportError:
-        from triage.inputs import pgserver, textblocks
-
-        monkeypatch.setattr(
-            stream, "text_parsers", lambda: [pgserver.StderrParser, textblocks.TextBlockParser]
-        )
 
 
 def read(path: Path) -> tuple[list[Event], ReadResult]:

@@ -8,25 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, read_inputs, stream
+from triage.inputs import ReadResult, read_inputs
 from triage.inputs.textblocks import TextBlockParser, js_value, level_of, line_time
 from triage.model import Event
 
 TEXT = Path(__file__).resolve().parent / "fixtures" / "text"
 ALL_LINES = [line for f in sorted(TEXT.glob("*.txt")) for line in f.read_text().split("\n")]
-
-
-@pytest.fixture(autouse=True)
-def _parsers_in_progress(monkeypatch: pytest.MonkeyPatch) -> None:
-    """While sibling text parsers are still being written, read with the ones that exist."""
-    try:
-        stream.text_parsers()
-    except ImportError:
-        from triage.inputs import pgserver, textblocks
-
-        monkeypatch.setattr(
-            stream, "text_parsers", lambda: [pgserver.StderrParser, textblocks.TextBlockParser]
-        )
 
 
 def read(name: str) -> list[Event]:
