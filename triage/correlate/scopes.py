@@ -28,7 +28,7 @@ class Index:
     """Observations holding database errors, indexed by every scope key (built once)."""
 
     def __init__(self, observations: list[Observation]) -> None:
-        self.with_errors = [o for o in observations if real_errors(o.errors) or o.errors]
+        self.with_errors = [o for o in observations if o.errors]
         self.by_test: dict[str, list[Observation]] = {}
         self.by_id: dict[tuple[str, str], list[Observation]] = {}
         self.by_path: dict[str, list[Observation]] = {}

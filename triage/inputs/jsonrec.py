@@ -27,10 +27,6 @@ def worth_decoding(line: str) -> bool:
     return not line.startswith(_QUIET) or any(n in line for n in _NEEDLES)
 
 
-def cheap_format(line: str) -> str:
-    return "pino"
-
-
 def event_from_json(
     obj: dict[str, Any], path: str, no: int, raw: str
 ) -> Event | list[Event] | None:
