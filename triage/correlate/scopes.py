@@ -21,7 +21,6 @@ SCOPE_CONFIDENCE = {
     "window": "low",
 }
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
-SERVER_LOGS = frozenset({"pg-stderr", "pg-csv", "pg-json"})
 
 
 class Index:
@@ -89,7 +88,7 @@ def elect(
     # 4. same process: an application's pid (never a server backend's: different pid spaces)
     pid = first.near_pid
     if pid:
-        pool = [o for o in index.by_pid.get(pid, []) if o.event.fmt not in SERVER_LOGS]
+        pool = index.by_pid.get(pid, [])  # application logs only (APP_LOGS): never backend pids
         hit = first_real(pool, mine, claimed)
         if hit:
             return hit, "pid"
