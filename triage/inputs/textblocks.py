@@ -32,7 +32,7 @@ TEMPLATES = (
     "no such table", "no such column", "has no column named", "database is locked",
     "syntax error at or near", "permission denied for", "too many clients already",
     "terminating connection due to", "server closed the connection unexpectedly",
-    "already exists", "division by zero", "no partition of relation",
+    "already exists", "division by zero", "no partition of relation", "PostgrestException(",
 )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from triage.pgerror import classes, vendors
 from triage.pgerror.detail import client_connection
 from triage.pgerror.templates import Fields
-from triage.pgerror.text import finish, parse_text
+from triage.pgerror.text import finish, parse_text, with_text
 from triage.sqlstate import is_sqlstate
 
 MAX_DEPTH = 6
@@ -191,7 +191,7 @@ def _own(node: dict[str, Any], depth: int, typ: str | None, inherited: str | Non
             "details" in node and "message" in node and "stack" not in node and is_sqlstate(code)
         ):
             got = vendors.postgrest_fields(node)
-            return [finish(_with_text(got, message))] if got else []
+            return [finish(with_text(got, message))] if got else []
         if vendors.PRISMA_CODE_RE.match(code) and (
             "clientVersion" in node or "meta" in node or (typ or "").startswith("Prisma")
         ):
@@ -219,22 +219,6 @@ def _own(node: dict[str, Any], depth: int, typ: str | None, inherited: str | Non
     return found
 
 
-def _with_text(fields: Fields, message: str) -> Fields:
-    """Template fields from the message, under the structured ones."""
-    parsed, _ = parse_text(message) if message else ([], None)
-    if not parsed:
-        return fields
-    base = dict(parsed[0])
-    for key, value in fields.items():
-        if value is not None or key not in base:
-            base[key] = value
-    if parsed[0].get("message"):
-        base["message"] = parsed[0]["message"]
-    if parsed[0].get("driver") == "knex":
-        base["driver"] = "knex"
-    return base
-
-
 def _pg_fields(
     node: dict[str, Any], code: Any, message: str, typ: str | None, driver: str | None
 ) -> Fields:
@@ -251,4 +235,4 @@ def _pg_fields(
         out["driver"] = driver
     if typ and typ not in ("error", "Error"):
         out["exc"] = typ
-    return finish(_with_text(out, message))
+    return finish(with_text(out, message))

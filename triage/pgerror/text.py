@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from triage.pgerror import classes
+from triage.pgerror import classes, vendors
 from triage.pgerror.detail import context_function, detail_fields
 from triage.pgerror.heads import Head, apply_class, read_head, read_prefix
 from triage.pgerror.templates import Fields, template_fields
@@ -114,6 +114,11 @@ def parse_text(text: str, exc: str | None = None) -> tuple[list[Fields], str | N
     if not text:
         return [], None
     text = text[:MAX_TEXT]
+    if "PostgrestException(" in text:
+        dart = vendors.dart_postgrest(text)
+        got = vendors.postgrest_fields(dart[0]) if dart else None
+        if dart and got:
+            return [finish(with_text(got, dart[0].get("message", "")))], dart[1] or None
     exc_info = classes.classify(exc) if exc else None
     segments = text.split("\ncaused by: ") if "\ncaused by: " in text else [text]
     out: list[Fields] = []
@@ -191,3 +196,19 @@ def finish(fields: Fields) -> Fields:
         if fn:
             fields["trigger"] = fn
     return fields
+
+
+def with_text(fields: Fields, message: str) -> Fields:
+    """Template fields from the message, under the structured ones."""
+    parsed, _ = parse_text(message) if message else ([], None)
+    if not parsed:
+        return fields
+    base = dict(parsed[0])
+    for key, value in fields.items():
+        if value is not None or key not in base:
+            base[key] = value
+    if parsed[0].get("message"):
+        base["message"] = parsed[0]["message"]
+    if parsed[0].get("driver") == "knex":
+        base["driver"] = "knex"
+    return base

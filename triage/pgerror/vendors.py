@@ -113,6 +113,26 @@ def postgrest_fields(node: dict[str, Any]) -> Fields | None:
     return None
 
 
+# supabase-dart / postgrest-dart PostgrestException.toString() (source, not captured: no Dart SDK here):
+#   PostgrestException(message: $message, code: $code, details: $details, hint: $hint)
+# and the older  PostgrestException(message: $message, statusCode: $s, errorCode: $c, details: …)
+_DART = re.compile(
+    r"PostgrestException\(message: (?P<message>.*?), (?:statusCode: [^,]*, errorCode|code): "
+    r"(?P<code>[^,)]*)(?:, details: (?P<details>.*?))?(?:, hint: (?P<hint>.*?))?\)[ \t]*$",
+    re.S | re.M,  # the closing parenthesis ends the line: DETAIL holds "Key (email)=(…)"
+)
+
+
+def dart_postgrest(text: str) -> tuple[dict[str, Any], str] | None:
+    """A Dart PostgrestException printed as text: its body as a PostgREST error dict, and the
+    text before it (the wrapper, e.g. "Failed to create user record: ")."""
+    m = _DART.search(text)
+    if not m:
+        return None
+    node = {k: v for k, v in m.groupdict().items() if v is not None and v != "null"}
+    return node, text[: m.start()].strip().rstrip(":").strip()
+
+
 def prisma_fields(node: dict[str, Any], message: str) -> Fields:
     code = str(node.get("code"))
     meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
