@@ -1,0 +1,302 @@
+/* Native line selection for big inputs: see triage/inputs/linescan.py for the contract.
+ *
+ * select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), folded=())
+ *   -> (lines, [(index, start, end), ...])
+ *
+ * Needles are found with an SSE2 filter on each needle's first and last byte (16 positions per
+ * step), then confirmed with memcmp; lines are walked with memchr. The scan runs with the GIL
+ * released, so two threads scan two blocks of one mapped file at once.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+#include <stdlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#define MAX_PATTERNS 256
+
+typedef struct {
+    const unsigned char *bytes;
+    Py_ssize_t len;
+} pattern;
+
+typedef struct {
+    pattern items[MAX_PATTERNS];
+    Py_ssize_t n;
+} pattern_set;
+
+typedef struct {
+    Py_ssize_t start, end;
+} span;
+
+typedef struct {
+    span *items;
+    Py_ssize_t n, cap;
+} span_list;
+
+static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e) {
+    if (l->n == l->cap) {
+        Py_ssize_t cap = l->cap ? l->cap * 2 : 256;
+        span *grown = realloc(l->items, (size_t)cap * sizeof(span));
+        if (!grown) return -1;
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->n].start = s;
+    l->items[l->n].end = e;
+    l->n++;
+    return 0;
+}
+
+static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
+    out->n = 0;
+    if (seq == NULL || seq == Py_None) return 0;
+    if (!PyTuple_Check(seq)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a tuple of bytes", what);
+        return -1;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    if (n > MAX_PATTERNS) {
+        PyErr_Format(PyExc_ValueError, "%s: at most %d patterns", what, MAX_PATTERNS);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, i);
+        if (!PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "%s must be a tuple of bytes", what);
+            return -1;
+        }
+        if (PyBytes_GET_SIZE(item) == 0) continue;
+        out->items[out->n].bytes = (const unsigned char *)PyBytes_AS_STRING(item);
+        out->items[out->n].len = PyBytes_GET_SIZE(item);
+        out->n++;
+    }
+    return 0;
+}
+
+static inline unsigned char lower(unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
+}
+
+static int equal_folded(const unsigned char *a, const unsigned char *lowered, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (lower(a[i]) != lowered[i]) return 0;
+    return 1;
+}
+
+static inline Py_ssize_t line_start(const unsigned char *d, Py_ssize_t first, Py_ssize_t pos) {
+    while (pos > first && d[pos - 1] != '\n') pos--;
+    return pos;
+}
+
+static inline Py_ssize_t line_end(const unsigned char *d, Py_ssize_t pos, Py_ssize_t end) {
+    const unsigned char *nl = memchr(d + pos, '\n', (size_t)(end - pos));
+    return nl ? (Py_ssize_t)(nl - d) : end;
+}
+
+/* Every line starting in [first, stop) that holds the needle: appended to out. */
+static int find_needle(const unsigned char *d, Py_ssize_t first, Py_ssize_t stop, Py_ssize_t end,
+                       const pattern *p, int fold, span_list *out) {
+    Py_ssize_t k = p->len;
+    const unsigned char *nd = p->bytes;
+    unsigned char f = nd[0], l = nd[k - 1];
+    Py_ssize_t i = first;
+    while (i + k <= end) {
+        Py_ssize_t hit = -1;
+#if defined(__SSE2__)
+        int f_alpha = fold && f >= 'a' && f <= 'z';
+        int l_alpha = fold && l >= 'a' && l <= 'z';
+        const __m128i vf = _mm_set1_epi8((char)f), vl = _mm_set1_epi8((char)l);
+        const __m128i vcase = _mm_set1_epi8(0x20), vzero = _mm_setzero_si128();
+        const __m128i mf = f_alpha ? vcase : vzero, ml = l_alpha ? vcase : vzero;
+        while (i + k + 15 <= end) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(d + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(d + i + k - 1));
+            __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, mf), vf),
+                                       _mm_cmpeq_epi8(_mm_or_si128(b, ml), vl));
+            unsigned mask = (unsigned)_mm_movemask_epi8(eq);
+            while (mask) {
+                int bit = __builtin_ctz(mask);
+                const unsigned char *at = d + i + bit;
+                if (fold ? equal_folded(at, nd, k) : memcmp(at, nd, (size_t)k) == 0) {
+                    hit = i + bit;
+                    break;
+                }
+                mask &= mask - 1;
+            }
+            if (hit >= 0) break;
+            i += 16;
+        }
+#endif
+        if (hit < 0) {
+            for (; i + k <= end; i++) {
+                const unsigned char *at = d + i;
+                if ((fold ? lower(*at) == f : *at == f) &&
+                    (fold ? equal_folded(at, nd, k) : memcmp(at, nd, (size_t)k) == 0)) {
+                    hit = i;
+                    break;
+                }
+            }
+            if (hit < 0) break;
+        }
+        Py_ssize_t s = line_start(d, first, hit);
+        if (s >= stop) break;
+        Py_ssize_t e = line_end(d, hit, end);
+        if (hit + k <= e && spans_push(out, s, e) < 0) return -1;
+        i = e + 1;
+    }
+    return 0;
+}
+
+static int starts_with_any(const unsigned char *d, Py_ssize_t s, Py_ssize_t e,
+                           const pattern_set *set) {
+    for (Py_ssize_t j = 0; j < set->n; j++) {
+        Py_ssize_t k = set->items[j].len;
+        if (e - s >= k && memcmp(d + s, set->items[j].bytes, (size_t)k) == 0) return 1;
+    }
+    return 0;
+}
+
+static int ends_with_any(const unsigned char *d, Py_ssize_t s, Py_ssize_t e,
+                         const pattern_set *set) {
+    for (Py_ssize_t j = 0; j < set->n; j++) {
+        Py_ssize_t k = set->items[j].len;
+        if (e - s >= k && memcmp(d + e - k, set->items[j].bytes, (size_t)k) == 0) return 1;
+    }
+    return 0;
+}
+
+static int by_start(const void *a, const void *b) {
+    Py_ssize_t x = ((const span *)a)->start, y = ((const span *)b)->start;
+    return (x > y) - (x < y);
+}
+
+static Py_ssize_t count_newlines(const unsigned char *d, Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t n = 0;
+    while (from < to) {
+        const unsigned char *nl = memchr(d + from, '\n', (size_t)(to - from));
+        if (!nl) break;
+        n++;
+        from = (Py_ssize_t)(nl - d) + 1;
+    }
+    return n;
+}
+
+static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwargs) {
+    (void)self;
+    static char *kwlist[] = {"data",     "first",   "stop",    "end", "keep_unless",
+                             "prefixes", "suffixes", "needles", "folded", NULL};
+    Py_buffer view;
+    Py_ssize_t first, stop, end;
+    PyObject *keep_o = NULL, *pre_o = NULL, *suf_o = NULL, *needle_o = NULL, *fold_o = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOO", kwlist, &view, &first, &stop,
+                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o))
+        return NULL;
+    pattern_set *sets = PyMem_Malloc(5 * sizeof(pattern_set));
+    if (!sets) {
+        PyBuffer_Release(&view);
+        return PyErr_NoMemory();
+    }
+    if (read_patterns(keep_o, &sets[0], "keep_unless") < 0 ||
+        read_patterns(pre_o, &sets[1], "prefixes") < 0 ||
+        read_patterns(suf_o, &sets[2], "suffixes") < 0 ||
+        read_patterns(needle_o, &sets[3], "needles") < 0 ||
+        read_patterns(fold_o, &sets[4], "folded") < 0) {
+        PyMem_Free(sets);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    if (end > view.len) end = view.len;
+    if (end < 0) end = 0;
+    if (first < 0) first = 0;
+    if (first > end) first = end;
+    if (stop > end) stop = end;
+    if (stop < first) stop = first;
+
+    const unsigned char *d = (const unsigned char *)view.buf;
+    span_list found = {NULL, 0, 0};
+    Py_ssize_t lines = 0;
+    int failed = 0;
+    Py_ssize_t *indexes = NULL;
+
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t j = 0; j < sets[3].n && !failed; j++)
+        failed = find_needle(d, first, stop, end, &sets[3].items[j], 0, &found) < 0;
+    for (Py_ssize_t j = 0; j < sets[4].n && !failed; j++)
+        failed = find_needle(d, first, stop, end, &sets[4].items[j], 1, &found) < 0;
+    int walk = sets[0].n || sets[1].n || sets[2].n;
+    if (!failed && walk) {
+        for (Py_ssize_t pos = first; pos < stop;) {
+            Py_ssize_t e = line_end(d, pos, end);
+            if ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
+                (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
+                (sets[2].n && ends_with_any(d, pos, e, &sets[2]))) {
+                if (spans_push(&found, pos, e) < 0) {
+                    failed = 1;
+                    break;
+                }
+            }
+            pos = e + 1;
+        }
+    }
+    if (!failed && found.n) {
+        qsort(found.items, (size_t)found.n, sizeof(span), by_start);
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t j = 0; j < found.n; j++)
+            if (kept == 0 || found.items[kept - 1].start != found.items[j].start)
+                found.items[kept++] = found.items[j];
+        found.n = kept;
+        indexes = malloc((size_t)found.n * sizeof(Py_ssize_t));
+        if (!indexes) {
+            failed = 1;
+        } else {
+            Py_ssize_t index = 0, last = first;
+            for (Py_ssize_t j = 0; j < found.n; j++) {
+                index += count_newlines(d, last, found.items[j].start);
+                last = found.items[j].start;
+                indexes[j] = index;
+            }
+        }
+    }
+    if (!failed && first < stop) lines = 1 + count_newlines(d, first, stop - 1);
+    Py_END_ALLOW_THREADS
+
+    PyMem_Free(sets);
+    PyObject *result = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *list = PyList_New(found.n);
+    if (!list) goto done;
+    for (Py_ssize_t j = 0; j < found.n; j++) {
+        PyObject *t = Py_BuildValue("(nnn)", indexes[j], found.items[j].start, found.items[j].end);
+        if (!t) {
+            Py_DECREF(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, j, t);
+    }
+    result = Py_BuildValue("(nN)", lines, list);
+done:
+    free(found.items);
+    free(indexes);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
+     "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
+     "folded=()) -> (lines, [(index, start, end)])"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_linescan", "Native line selection (see triage.inputs.linescan).",
+    -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__linescan(void) { return PyModule_Create(&module); }

@@ -1,0 +1,11 @@
+def select(
+    data: bytes | bytearray | memoryview,
+    first: int,
+    stop: int,
+    end: int,
+    keep_unless: tuple[bytes, ...] = (),
+    prefixes: tuple[bytes, ...] = (),
+    suffixes: tuple[bytes, ...] = (),
+    needles: tuple[bytes, ...] = (),
+    folded: tuple[bytes, ...] = (),
+) -> tuple[int, list[tuple[int, int, int]]]: ...

@@ -1,0 +1,115 @@
+"""Which lines of a block of bytes are worth decoding: one native pass, or the same in Python.
+
+``select(data, first, stop, end, ...)`` looks at the lines that START in ``[first, stop)`` of
+``data`` (the one at ``first``, then one after each "\\n" before ``stop - 1``); a line runs to
+its "\\n" or to ``end``. It returns how many such lines there are and ``(index, start, end)``
+for those that match any of:
+
+- ``keep_unless``: the line does NOT start with any of these (pino: not a quiet record);
+- ``prefixes`` / ``suffixes``: the line starts / ends with one of these;
+- ``needles``: the line contains one of these;
+- ``folded``: the line contains one of these, ASCII letters compared case-insensitively
+  (give them lower-case).
+
+The native version (``triage/_linescan.c``, built at install when a C compiler is there) scans
+with SSE2 and releases the GIL, so threads scan blocks of one memory-mapped file side by side.
+The Python version gives the same answer more slowly; ``TRIAGE_PURE_PYTHON=1`` forces it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Protocol
+
+Buffer = bytes | bytearray | memoryview
+Selected = tuple[int, list[tuple[int, int, int]]]
+
+
+class _Select(Protocol):
+    def __call__(
+        self,
+        data: Buffer,
+        first: int,
+        stop: int,
+        end: int,
+        keep_unless: tuple[bytes, ...] = (),
+        prefixes: tuple[bytes, ...] = (),
+        suffixes: tuple[bytes, ...] = (),
+        needles: tuple[bytes, ...] = (),
+        folded: tuple[bytes, ...] = (),
+    ) -> Selected: ...
+
+
+def select_py(
+    data: Buffer,
+    first: int,
+    stop: int,
+    end: int,
+    keep_unless: tuple[bytes, ...] = (),
+    prefixes: tuple[bytes, ...] = (),
+    suffixes: tuple[bytes, ...] = (),
+    needles: tuple[bytes, ...] = (),
+    folded: tuple[bytes, ...] = (),
+) -> Selected:
+    """The reference: what the native scanner must return, found with bytes methods."""
+    buf = bytes(data[:end]) if not isinstance(data, bytes) else data[:end]
+    end = len(buf)
+    stop = min(stop, end)
+    starts: dict[int, int] = {}  # line start -> line end, for matched lines
+    hay_folded = buf.lower() if folded else b""
+
+    def line_at(pos: int) -> tuple[int, int]:
+        s = buf.rfind(b"\n", first, pos) + 1 or first
+        e = buf.find(b"\n", pos, end)
+        return s, end if e < 0 else e
+
+    for hay, group in ((buf, needles), (hay_folded, folded)):
+        for needle in group:
+            if not needle:
+                continue
+            pos = hay.find(needle, first, end)
+            while pos >= 0:
+                s, e = line_at(pos)
+                if s >= stop:
+                    break
+                if e - s >= len(needle) and pos + len(needle) <= e:
+                    starts[s] = e
+                pos = hay.find(needle, e + 1, end) if e < end else -1
+    count = 0
+    pos = first
+    if (keep_unless or prefixes or suffixes) and first < stop:
+        while pos < stop:
+            e = buf.find(b"\n", pos, end)
+            e = end if e < 0 else e
+            line = buf[pos:e]
+            if (
+                (keep_unless and not line.startswith(keep_unless))
+                or (prefixes and line.startswith(prefixes))
+                or (suffixes and line.endswith(suffixes))
+            ):
+                starts[pos] = e
+            pos = e + 1
+    out: list[tuple[int, int, int]] = []
+    index = 0
+    last = first
+    for s in sorted(starts):
+        index += buf.count(b"\n", last, s)
+        last = s
+        out.append((index, s, starts[s]))
+    if first < stop:
+        count = 1 + buf.count(b"\n", first, max(first, stop - 1))
+    return count, out
+
+
+def _native() -> _Select | None:
+    if os.environ.get("TRIAGE_PURE_PYTHON"):
+        return None
+    try:
+        from triage._linescan import select as native
+    except ImportError:
+        return None
+    return native
+
+
+NATIVE = _native()
+select: _Select = NATIVE or select_py
