@@ -153,6 +153,11 @@ def test_key_search_in_blocks_finds_what_the_line_reader_finds(
         b'{"level":50,"msg":"insert or update on table \\"users\\" violates foreign key","ORG_ID":7}',
         b"\x1b[31mada@exa\x1b[0mmple.com coloured apart",
         b"caf\xc3\xa9 ada@example.com",
+        # str.lower() turns these into ASCII: "\u0130" -> "i\u0307", the Kelvin sign -> "k"
+        "ORG_\u0130D 7 dotted capital I".encode(),
+        "\u212aEY 7 of the T\u0130CKETS".encode(),
+        # non-ASCII words are compared as lower-cased text too
+        "\u00c9MAILS 8 in caps".encode(),
         b"",
     ]
     data = b"\n".join(rnd.choice(pieces) for _ in range(20000))
@@ -160,10 +165,15 @@ def test_key_search_in_blocks_finds_what_the_line_reader_finds(
     path.write_bytes(data)
     monkeypatch.setattr(fastscan, "BLOCK", block)
     monkeypatch.setattr(hitscan, "MIN_SIZE", 0)
-    want = Wanted(("ada@example.com",), (("7", ("org_id", "users")),))
+    want = Wanted(
+        ("ada@example.com",),
+        (("7", ("org_id", "users", "key", "tickets")), ("8", ("\u00e9mails",))),
+    )
     expected = [(no, t) for no, t in every_line(data) if want(t)]
     got = [(no, t) for no, t in hitscan.iter_file_hits(str(path), want) if want(t)]
     assert len(expected) > 1000
+    for word in ("\u212aEY", "\u00c9MAILS"):  # found only through str.lower()
+        assert any(word in t for _, t in expected)
     assert got == expected
 
 

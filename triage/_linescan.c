@@ -8,14 +8,10 @@
  * released, so two threads scan two blocks of one mapped file at once.
  */
 #define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE
 #include <Python.h>
 #include <string.h>
 #include <stdlib.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
-#define MAX_PATTERNS 256
 
 typedef struct {
     const unsigned char *bytes;
@@ -23,7 +19,7 @@ typedef struct {
 } pattern;
 
 typedef struct {
-    pattern items[MAX_PATTERNS];
+    pattern *items;
     Py_ssize_t n;
 } pattern_set;
 
@@ -52,14 +48,16 @@ static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e) {
 
 static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
     out->n = 0;
+    out->items = NULL;
     if (seq == NULL || seq == Py_None) return 0;
     if (!PyTuple_Check(seq)) {
         PyErr_Format(PyExc_TypeError, "%s must be a tuple of bytes", what);
         return -1;
     }
     Py_ssize_t n = PyTuple_GET_SIZE(seq);
-    if (n > MAX_PATTERNS) {
-        PyErr_Format(PyExc_ValueError, "%s: at most %d patterns", what, MAX_PATTERNS);
+    out->items = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(pattern));
+    if (!out->items) {
+        PyErr_NoMemory();
         return -1;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -76,6 +74,13 @@ static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
     return 0;
 }
 
+static void free_patterns(pattern_set *sets) {
+    for (int j = 0; j < 5; j++) {
+        PyMem_Free(sets[j].items);
+        sets[j].items = NULL;
+    }
+}
+
 static inline unsigned char lower(unsigned char c) {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c | 0x20) : c;
 }
@@ -87,8 +92,13 @@ static int equal_folded(const unsigned char *a, const unsigned char *lowered, Py
 }
 
 static inline Py_ssize_t line_start(const unsigned char *d, Py_ssize_t first, Py_ssize_t pos) {
+#ifdef __GLIBC__
+    const unsigned char *nl = memrchr(d + first, '\n', (size_t)(pos - first));
+    return nl ? (Py_ssize_t)(nl - d) + 1 : first;
+#else
     while (pos > first && d[pos - 1] != '\n') pos--;
     return pos;
+#endif
 }
 
 static inline Py_ssize_t line_end(const unsigned char *d, Py_ssize_t pos, Py_ssize_t end) {
@@ -96,57 +106,149 @@ static inline Py_ssize_t line_end(const unsigned char *d, Py_ssize_t pos, Py_ssi
     return nl ? (Py_ssize_t)(nl - d) : end;
 }
 
-/* Every line starting in [first, stop) that holds the needle: appended to out. */
-static int find_needle(const unsigned char *d, Py_ssize_t first, Py_ssize_t stop, Py_ssize_t end,
-                       const pattern *p, int fold, span_list *out) {
+static inline int confirm(const unsigned char *at, const pattern *p, int fold) {
+    return fold ? equal_folded(at, p->bytes, p->len) : memcmp(at, p->bytes, (size_t)p->len) == 0;
+}
+
+/* The first h in [i, limit) where the needle occurs (h + len <= end), or -1. The vector
+ * versions test a needle's first and last byte at 32 or 16 positions per step (with the 0x20
+ * bit set for letters when folding) and confirm the few candidates. */
+static Py_ssize_t next_hit_scalar(const unsigned char *d, Py_ssize_t i, Py_ssize_t limit,
+                                  Py_ssize_t end, const pattern *p, int fold) {
     Py_ssize_t k = p->len;
-    const unsigned char *nd = p->bytes;
-    unsigned char f = nd[0], l = nd[k - 1];
-    Py_ssize_t i = first;
-    while (i + k <= end) {
-        Py_ssize_t hit = -1;
-#if defined(__SSE2__)
-        int f_alpha = fold && f >= 'a' && f <= 'z';
-        int l_alpha = fold && l >= 'a' && l <= 'z';
-        const __m128i vf = _mm_set1_epi8((char)f), vl = _mm_set1_epi8((char)l);
-        const __m128i vcase = _mm_set1_epi8(0x20), vzero = _mm_setzero_si128();
-        const __m128i mf = f_alpha ? vcase : vzero, ml = l_alpha ? vcase : vzero;
-        while (i + k + 15 <= end) {
-            __m128i a = _mm_loadu_si128((const __m128i *)(d + i));
-            __m128i b = _mm_loadu_si128((const __m128i *)(d + i + k - 1));
-            __m128i eq = _mm_and_si128(_mm_cmpeq_epi8(_mm_or_si128(a, mf), vf),
-                                       _mm_cmpeq_epi8(_mm_or_si128(b, ml), vl));
-            unsigned mask = (unsigned)_mm_movemask_epi8(eq);
-            while (mask) {
-                int bit = __builtin_ctz(mask);
-                const unsigned char *at = d + i + bit;
-                if (fold ? equal_folded(at, nd, k) : memcmp(at, nd, (size_t)k) == 0) {
-                    hit = i + bit;
-                    break;
-                }
-                mask &= mask - 1;
-            }
-            if (hit >= 0) break;
-            i += 16;
+    unsigned char f = p->bytes[0];
+    if (limit > end - k + 1) limit = end - k + 1;
+    for (; i < limit; i++)
+        if ((fold ? lower(d[i]) == f : d[i] == f) && confirm(d + i, p, fold)) return i;
+    return -1;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_VECTORS 1
+
+static Py_ssize_t next_hit_sse2(const unsigned char *d, Py_ssize_t i, Py_ssize_t limit,
+                                Py_ssize_t end, const pattern *p, int fold) {
+    Py_ssize_t k = p->len;
+    unsigned char f = p->bytes[0], l = p->bytes[k - 1];
+    const __m128i vf = _mm_set1_epi8((char)f), vl = _mm_set1_epi8((char)l);
+    const __m128i mf = _mm_set1_epi8((fold && f >= 'a' && f <= 'z') ? 0x20 : 0);
+    const __m128i ml = _mm_set1_epi8((fold && l >= 'a' && l <= 'z') ? 0x20 : 0);
+    for (; i < limit && i + k + 15 <= end; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(d + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(d + i + k - 1));
+        unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+            _mm_cmpeq_epi8(_mm_or_si128(a, mf), vf), _mm_cmpeq_epi8(_mm_or_si128(b, ml), vl)));
+        while (mask) {
+            Py_ssize_t h = i + __builtin_ctz(mask);
+            if (h >= limit) return -1;
+            if (confirm(d + h, p, fold)) return h;
+            mask &= mask - 1;
         }
-#endif
-        if (hit < 0) {
-            for (; i + k <= end; i++) {
-                const unsigned char *at = d + i;
-                if ((fold ? lower(*at) == f : *at == f) &&
-                    (fold ? equal_folded(at, nd, k) : memcmp(at, nd, (size_t)k) == 0)) {
-                    hit = i;
-                    break;
-                }
-            }
-            if (hit < 0) break;
-        }
-        Py_ssize_t s = line_start(d, first, hit);
-        if (s >= stop) break;
-        Py_ssize_t e = line_end(d, hit, end);
-        if (hit + k <= e && spans_push(out, s, e) < 0) return -1;
-        i = e + 1;
     }
+    return i < limit ? next_hit_scalar(d, i, limit, end, p, fold) : -1;
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t next_hit_avx2(const unsigned char *d,
+                                                                Py_ssize_t i, Py_ssize_t limit,
+                                                                Py_ssize_t end, const pattern *p,
+                                                                int fold) {
+    Py_ssize_t k = p->len;
+    unsigned char f = p->bytes[0], l = p->bytes[k - 1];
+    const __m256i vf = _mm256_set1_epi8((char)f), vl = _mm256_set1_epi8((char)l);
+    const __m256i mf = _mm256_set1_epi8((fold && f >= 'a' && f <= 'z') ? 0x20 : 0);
+    const __m256i ml = _mm256_set1_epi8((fold && l >= 'a' && l <= 'z') ? 0x20 : 0);
+    for (; i < limit && i + k + 31 <= end; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(d + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(d + i + k - 1));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(
+            _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(a, mf), vf),
+                             _mm256_cmpeq_epi8(_mm256_or_si256(b, ml), vl)));
+        while (mask) {
+            Py_ssize_t h = i + __builtin_ctz(mask);
+            if (h >= limit) return -1;
+            if (confirm(d + h, p, fold)) return h;
+            mask &= mask - 1;
+        }
+    }
+    return i < limit ? next_hit_sse2(d, i, limit, end, p, fold) : -1;
+}
+
+__attribute__((target("avx2"))) static Py_ssize_t count_avx2(const unsigned char *d,
+                                                             Py_ssize_t from, Py_ssize_t to) {
+    Py_ssize_t n = 0;
+    const __m256i nl = _mm256_set1_epi8('\n');
+    for (; from + 32 <= to; from += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(d + from));
+        n += __builtin_popcount((unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, nl)));
+    }
+    for (; from < to; from++) n += d[from] == '\n';
+    return n;
+}
+#endif
+
+typedef Py_ssize_t (*hit_fn)(const unsigned char *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
+                             const pattern *, int);
+static hit_fn next_hit = next_hit_scalar;
+static int use_avx2 = 0;
+
+static Py_ssize_t count_newlines(const unsigned char *d, Py_ssize_t from, Py_ssize_t to) {
+#ifdef HAVE_VECTORS
+    if (use_avx2) return count_avx2(d, from, to);
+#endif
+    Py_ssize_t n = 0;
+    while (from < to) {
+        const unsigned char *nl = memchr(d + from, '\n', (size_t)(to - from));
+        if (!nl) break;
+        n++;
+        from = (Py_ssize_t)(nl - d) + 1;
+    }
+    return n;
+}
+
+#define TILE (64 << 10)
+
+/* Every line starting in [first, stop) that holds a needle of sets[0] (exact) or sets[1]
+ * (folded): appended to out. Tile by tile, every needle in turn, so each tile is read from
+ * memory once whatever the number of needles. */
+static int find_needles(const unsigned char *d, Py_ssize_t first, Py_ssize_t stop, Py_ssize_t end,
+                        const pattern_set *exact, const pattern_set *folded, span_list *out) {
+    Py_ssize_t total = exact->n + folded->n;
+    if (total == 0) return 0;
+    Py_ssize_t *resume = malloc((size_t)total * sizeof(Py_ssize_t));
+    if (!resume) return -1;
+    for (Py_ssize_t j = 0; j < total; j++) resume[j] = first;
+    Py_ssize_t live = total;
+    for (Py_ssize_t tile = first; tile < end && live; tile += TILE) {
+        Py_ssize_t limit = tile + TILE < end ? tile + TILE : end;
+        for (Py_ssize_t j = 0; j < total; j++) {
+            int fold = j >= exact->n;
+            const pattern *p = fold ? &folded->items[j - exact->n] : &exact->items[j];
+            Py_ssize_t i = resume[j];
+            if (i < 0) continue; /* done: its next hit starts a line at or after stop */
+            while (i < limit) {
+                Py_ssize_t h = next_hit(d, i, limit, end, p, fold);
+                if (h < 0) {
+                    i = limit;
+                    break;
+                }
+                Py_ssize_t s = line_start(d, first, h);
+                if (s >= stop) {
+                    i = -1;
+                    live--;
+                    break;
+                }
+                Py_ssize_t e = line_end(d, h, end);
+                if (h + p->len <= e && spans_push(out, s, e) < 0) {
+                    free(resume);
+                    return -1;
+                }
+                i = e + 1;
+            }
+            resume[j] = i;
+        }
+    }
+    free(resume);
     return 0;
 }
 
@@ -173,17 +275,6 @@ static int by_start(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static Py_ssize_t count_newlines(const unsigned char *d, Py_ssize_t from, Py_ssize_t to) {
-    Py_ssize_t n = 0;
-    while (from < to) {
-        const unsigned char *nl = memchr(d + from, '\n', (size_t)(to - from));
-        if (!nl) break;
-        n++;
-        from = (Py_ssize_t)(nl - d) + 1;
-    }
-    return n;
-}
-
 static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     static char *kwlist[] = {"data",     "first",   "stop",    "end", "keep_unless",
@@ -194,17 +285,13 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOO", kwlist, &view, &first, &stop,
                                      &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o))
         return NULL;
-    pattern_set *sets = PyMem_Malloc(5 * sizeof(pattern_set));
-    if (!sets) {
-        PyBuffer_Release(&view);
-        return PyErr_NoMemory();
-    }
+    pattern_set sets[5] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
     if (read_patterns(keep_o, &sets[0], "keep_unless") < 0 ||
         read_patterns(pre_o, &sets[1], "prefixes") < 0 ||
         read_patterns(suf_o, &sets[2], "suffixes") < 0 ||
         read_patterns(needle_o, &sets[3], "needles") < 0 ||
         read_patterns(fold_o, &sets[4], "folded") < 0) {
-        PyMem_Free(sets);
+        free_patterns(sets);
         PyBuffer_Release(&view);
         return NULL;
     }
@@ -222,10 +309,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     Py_ssize_t *indexes = NULL;
 
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t j = 0; j < sets[3].n && !failed; j++)
-        failed = find_needle(d, first, stop, end, &sets[3].items[j], 0, &found) < 0;
-    for (Py_ssize_t j = 0; j < sets[4].n && !failed; j++)
-        failed = find_needle(d, first, stop, end, &sets[4].items[j], 1, &found) < 0;
+    failed = find_needles(d, first, stop, end, &sets[3], &sets[4], &found) < 0;
     int walk = sets[0].n || sets[1].n || sets[2].n;
     if (!failed && walk) {
         for (Py_ssize_t pos = first; pos < stop;) {
@@ -263,7 +347,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     if (!failed && first < stop) lines = 1 + count_newlines(d, first, stop - 1);
     Py_END_ALLOW_THREADS
 
-    PyMem_Free(sets);
+    free_patterns(sets);
     PyObject *result = NULL;
     if (failed) {
         PyErr_NoMemory();
@@ -299,4 +383,11 @@ static struct PyModuleDef module = {
     -1, methods, NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__linescan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__linescan(void) {
+#ifdef HAVE_VECTORS
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2");
+    next_hit = use_avx2 ? next_hit_avx2 : next_hit_sse2;
+#endif
+    return PyModule_Create(&module);
+}

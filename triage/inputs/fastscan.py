@@ -1,21 +1,23 @@
 """Bulk skipping of quiet pino lines in big files: the fast path behind the 500 MB/s target.
 
 A pino file is mostly info/debug records, which the stream reader would skip anyway
-(``jsonrec.worth_decoding``). Here whole blocks are scanned with a few C-speed passes
-(one regex anchored on "\\n", plus literal needles), and only the other lines are yielded, with
-their true line numbers; read_stream then treats them exactly as on the line-by-line path.
-Blocks are scanned by a small process pool (2 cores here), a bounded number in flight, so
-memory stays flat whatever the file size.
+(``jsonrec.worth_decoding``). Here whole blocks are scanned by ``linescan.select`` (one native
+pass: lines that are not quiet records, or that hold a needle), and only those lines are
+yielded, with their true line numbers; read_stream then treats them exactly as on the
+line-by-line path. Two threads scan blocks side by side (the native scan releases the GIL; with
+the pure-Python scanner a process pool does it), a bounded number in flight, so memory stays
+flat whatever the file size.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from triage.inputs import linescan
 from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import MAX_LINE, Counts, _decode
 
@@ -23,9 +25,6 @@ T = TypeVar("T")
 BLOCK = 32 << 20
 MIN_SIZE = 64 << 20  # below this the pool costs more than it saves
 IN_FLIGHT = 4
-# A line that does NOT start with a quiet level-first pino prefix: '{"level":30,' etc.
-_quiet = b"|".join(re.escape(p[1:]) for p in QUIET_PREFIXES)
-NOT_QUIET = re.compile(rb"\n(?!\{(?:" + _quiet + rb"))")
 
 
 def eligible(path: str, head: bytes) -> bool:
@@ -38,15 +37,15 @@ def eligible(path: str, head: bytes) -> bool:
         return False
 
 
-_buffer = bytearray()  # one per worker process, reused: fresh 32 MB buffers cost page faults
+_local = threading.local()  # one buffer per worker, reused: fresh 32 MB buffers cost page faults
 
 
 def read_block(path: str, offset: int, size: int) -> tuple[bytearray, int]:
-    """This process's reused buffer holding up to size bytes from offset, and how many it holds."""
-    global _buffer
-    if len(_buffer) < size:
-        _buffer = bytearray(size)
-    view = memoryview(_buffer)
+    """This worker's reused buffer holding up to size bytes from offset, and how many it holds."""
+    buffer: bytearray = getattr(_local, "buffer", bytearray())
+    if len(buffer) < size:
+        buffer = _local.buffer = bytearray(size)
+    view = memoryview(buffer)
     got = 0
     with open(path, "rb", buffering=0) as fh:
         fh.seek(offset)
@@ -56,7 +55,7 @@ def read_block(path: str, offset: int, size: int) -> tuple[bytearray, int]:
                 break
             got += n
     view.release()
-    return _buffer, got
+    return buffer, got
 
 
 def line_block(path: str, start: int, end: int) -> tuple[bytearray, int, int, int]:
@@ -78,58 +77,34 @@ def line_block(path: str, start: int, end: int) -> tuple[bytearray, int, int, in
     return data, first, stop, n
 
 
-def numbered(data: bytearray, first: int, spans: list[tuple[int, int]]) -> list[tuple[int, bytes]]:
-    """(line index within the block, raw line) for sorted (start, end) spans of data."""
-    out: list[tuple[int, bytes]] = []
-    index = 0
-    last = first
-    for s, e in spans:
-        index += data.count(b"\n", last, s)
-        last = s
-        out.append((index, bytes(data[s:e])))
-    return out
-
-
-def count_lines(data: bytearray, first: int, stop: int) -> int:
-    """Lines that start in [first, stop): the one at first, and one after each newline before stop-1."""
-    return (1 if first < stop else 0) + data.count(b"\n", first, max(first, stop - 1))
+def numbered(data: bytearray, spans: list[tuple[int, int, int]]) -> list[tuple[int, bytes]]:
+    """(line index within the block, raw line cut to MAX_LINE + 1 bytes) for linescan spans."""
+    return [(index, bytes(data[s : min(e, s + MAX_LINE + 1)])) for index, s, e in spans]
 
 
 def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[int, bytes]]]:
     """Lines that START in [start, end): (lines in range, bytes, [(line index, raw line)])."""
     data, first, stop, n = line_block(path, start, end)
-    starts: set[int] = set()
-    if first == 0 and first < stop:
-        starts.add(0)  # the file's first line has no preceding newline
-    for m in NOT_QUIET.finditer(data, max(first - 1, 0), stop):
-        if m.start() + 1 < stop:
-            starts.add(m.start() + 1)
-    for needle in FAST_NEEDLES:
-        pos = data.find(needle, first, n)
-        while pos >= 0:
-            line_start = data.rfind(b"\n", 0, pos) + 1
-            if line_start < stop and line_start >= first:
-                starts.add(line_start)
-            nxt = data.find(b"\n", pos, n)
-            if nxt < 0:
-                break
-            pos = data.find(needle, nxt, n)
-    spans = []
-    for s in sorted(x for x in starts if first <= x < n):
-        e = data.find(b"\n", s, n)
-        spans.append((s, e if e >= 0 else n))
+    lines, spans = linescan.select(
+        data, first, stop, n, keep_unless=QUIET_PREFIXES, needles=FAST_NEEDLES
+    )
     boundary = data.find(b"\n", stop - 1, n) + 1 if stop < n else n
-    return count_lines(data, first, stop), (boundary or n) - first, numbered(data, first, spans)
+    return lines, (boundary or n) - first, numbered(data, spans)
 
 
 def map_blocks(
     path: str, scan: Callable[..., T], *args: Any, workers: int | None = None
 ) -> Iterator[T]:
-    """scan(path, start, end, *args) for each BLOCK of the file, by a process pool, in order."""
+    """scan(path, start, end, *args) for each BLOCK of the file, by a pool of workers, in order."""
     size = os.path.getsize(path)
     ranges = [(s, min(s + BLOCK, size)) for s in range(0, size, BLOCK)]
     workers = workers or min(2, os.cpu_count() or 1)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool: Executor
+    if linescan.NATIVE is not None:
+        pool = ThreadPoolExecutor(max_workers=workers)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers)
+    with pool:
         pending: list[Future[T]] = []
         it = iter(ranges)
         for r in it:

@@ -1,4 +1,4 @@
-"""The key search over whole files: big plain files in blocks by two processes, others streamed.
+"""The key search over whole files: big plain files in blocks by two threads, others streamed.
 
 ``iter_file_hits`` yields (line number, text) for the lines of one input that ``Wanted`` may
 accept, like hits.iter_hit_lines, which it uses for small, compressed and UTF-16 inputs. Big plain
@@ -12,9 +12,14 @@ import codecs
 import os
 from collections.abc import Iterator
 
-from triage.inputs.fastscan import MIN_SIZE, count_lines, line_block, map_blocks, numbered
+from triage.inputs import linescan
+from triage.inputs.fastscan import MIN_SIZE, line_block, map_blocks, numbered
 from triage.inputs.hits import ALWAYS, Wanted, iter_hit_lines
 from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary
+
+# The only characters whose str.lower() holds ASCII letters (\u0130 -> 'i\u0307', Kelvin sign ->
+# 'k'): Wanted compares words with str.lower(), so a line holding one is always looked at.
+LOWER_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
 
 
 def iter_file_hits(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
@@ -48,53 +53,30 @@ def _blockable(path: str, wanted: Wanted) -> bool:
 
 def _blocks(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
     exact = [w.encode("utf-8") for w in wanted.exact if w and "\n" not in w] + list(ALWAYS)
-    near = [(v, ws) for v, ws in wanted.near if v and "\n" not in v and ws]
-    values = [v.encode("utf-8") for v, _ in near]
-    words = list(dict.fromkeys(w.lower().encode("utf-8") for _, ws in near for w in ws))
+    folded: list[bytes] = []
+    for value, words in wanted.near:
+        if not value or "\n" in value or not words:
+            continue
+        if all(w.isascii() for w in words):
+            folded.extend(w.lower().encode("utf-8") for w in words)
+        else:  # the scanner folds ASCII letters only: look for the value itself
+            exact.append(value.encode("utf-8"))
+    if folded:
+        exact.extend(LOWER_TO_ASCII)
     counts = Counts()
     lineno = 0
-    for lines, found in map_blocks(path, scan_hits, exact, values, words):
+    needles, lowered = tuple(dict.fromkeys(exact)), tuple(dict.fromkeys(folded))
+    for lines, found in map_blocks(path, scan_hits, needles, lowered):
         for index, raw in found:
             yield lineno + index + 1, _decode(raw[:MAX_LINE], counts)
         lineno += lines
 
 
 def scan_hits(
-    path: str, start: int, end: int, exact: list[bytes], values: list[bytes], words: list[bytes]
+    path: str, start: int, end: int, needles: tuple[bytes, ...], folded: tuple[bytes, ...]
 ) -> tuple[int, list[tuple[int, bytes]]]:
-    """Lines that START in [start, end) holding a needle: (lines in range, [(index, raw line)])."""
+    """Lines that START in [start, end) holding a needle, or a folded word in any ASCII case:
+    (lines in range, [(index, raw line)])."""
     data, first, stop, n = line_block(path, start, end)
-    found: dict[int, int] = {}
-    _find(data, data, 0, first, stop, n, exact, found)
-    if values or words:
-        part = data[first:n]
-        if part.isascii():
-            _find(data, part.lower(), first, first, stop, n, words, found)
-        else:
-            _find(data, data, 0, first, stop, n, values, found)
-    return count_lines(data, first, stop), numbered(data, first, sorted(found.items()))
-
-
-def _find(
-    data: bytearray,
-    hay: bytes | bytearray,
-    shift: int,
-    first: int,
-    stop: int,
-    n: int,
-    needles: list[bytes],
-    found: dict[int, int],
-) -> None:
-    """Add (line start -> line end) for lines starting in [first, stop) that hold a needle;
-    ``hay`` is data, or a same-length copy of data[shift:n]."""
-    for needle in needles:
-        pos = hay.find(needle, first - shift, n - shift)
-        while pos >= 0:
-            at = pos + shift
-            s = data.rfind(b"\n", first, at) + 1 or first
-            if s >= stop:
-                break
-            e = data.find(b"\n", at, n)
-            e = n if e < 0 else e
-            found[s] = e
-            pos = hay.find(needle, e + 1 - shift, n - shift)
+    lines, spans = linescan.select(data, first, stop, n, needles=needles, folded=folded)
+    return lines, numbered(data, spans)
