@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from triage.inputs import linescan
@@ -51,15 +52,30 @@ def test_reference_on_a_small_block() -> None:
     assert select_py(data, 0, len(data), len(data), suffixes=(b"ain",)) == (5, [(3, 52, 57)])
 
 
+@pytest.fixture(params=["avx2", "sse2", "scalar"])
+def isa(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each native code path in turn (those this CPU has)."""
+    from triage import _linescan
+
+    try:
+        previous = _linescan._set_isa(request.param)
+    except ValueError:
+        pytest.skip(f"no {request.param} code path on this CPU")
+    yield request.param
+    _linescan._set_isa(previous)
+
+
 @native
-@settings(max_examples=400, deadline=None)
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    parts=st.lists(st.sampled_from(PIECES), max_size=60),
+    parts=st.lists(st.sampled_from(PIECES), max_size=120),
     cuts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
     which=st.tuples(*(st.booleans() for _ in range(5))),
 )
 def test_native_equals_reference(
-    parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
+    isa: str, parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
 ) -> None:
     data = b"".join(parts)
     a, b, c = sorted(int(x * len(data)) for x in cuts)
@@ -80,7 +96,7 @@ def test_native_equals_reference(
 @pytest.mark.parametrize(
     "name", ["node-pg-fk-child-insert", "py-asyncpg-integrity", "incident-noisy-10k"]
 )
-def test_native_equals_reference_on_real_samples(name: str) -> None:
+def test_native_equals_reference_on_real_samples(isa: str, name: str) -> None:
     paths = sorted((ROOT / "samples").glob(f"{name}/*.log"))
     assert paths
     for path in paths:
@@ -102,3 +118,18 @@ def test_native_rejects_bad_arguments_with_one_line_errors() -> None:
     with pytest.raises(TypeError, match="needles must be a tuple of bytes"):
         NATIVE(b"x", 0, 1, 1, needles=["x"])  # type: ignore[arg-type]
     assert NATIVE(b"abc", 5, 9, 99, needles=(b"b",)) == (0, [])  # ranges are clamped
+
+
+@native
+@pytest.mark.parametrize("how_many", [9, 40, 600])
+def test_many_needles_share_buckets_and_still_agree(isa: str, how_many: int) -> None:
+    data = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes()[:300_000]
+    words = sorted({w for w in data.replace(b'"', b" ").split() if 2 < len(w) < 12})
+    step = max(1, len(words) // how_many)
+    chosen = tuple(words[::step][:how_many])
+    assert len(chosen) == how_many
+    exact, folded = chosen[::2], tuple(w.lower() for w in chosen[1::2])
+    assert NATIVE is not None
+    got = NATIVE(data, 0, len(data), len(data), needles=exact, folded=folded)
+    assert got == select_py(data, 0, len(data), len(data), needles=exact, folded=folded)
+    assert got[1]

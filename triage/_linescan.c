@@ -206,6 +206,118 @@ static Py_ssize_t count_newlines(const unsigned char *d, Py_ssize_t from, Py_ssi
     return n;
 }
 
+
+#ifdef HAVE_VECTORS
+/* All needles in one pass (the "Teddy" filter of Hyperscan and Rust's regex crate): each needle
+ * goes to one of 8 buckets; for each of its first 3 bytes, nibble tables hold the buckets
+ * whose needle has that low / high nibble there (both cases of a folded letter; any byte past
+ * a short needle's end). Per 32 positions: 3 loads, 6 shuffles, a few ANDs: the bytes left
+ * non-zero are the candidate starts, with the buckets to confirm. */
+#define FP 3
+
+typedef struct {
+    const pattern *p;
+    int fold;
+} needle_ref;
+
+typedef struct {
+    unsigned char lo[FP][16], hi[FP][16];
+    needle_ref refs[8][64]; /* more than 64 needles in a bucket: the per-needle path is used */
+    int count[8];
+} teddy;
+
+static int teddy_build(teddy *t, const pattern_set *exact, const pattern_set *folded) {
+    memset(t, 0, sizeof(*t));
+    Py_ssize_t total = exact->n + folded->n;
+    for (Py_ssize_t j = 0; j < total; j++) {
+        int fold = j >= exact->n;
+        const pattern *p = fold ? &folded->items[j - exact->n] : &exact->items[j];
+        int b = (int)(j % 8);
+        if (t->count[b] == 64) return -1;
+        t->refs[b][t->count[b]++] = (needle_ref){p, fold};
+        unsigned char bit = (unsigned char)(1u << b);
+        for (int o = 0; o < FP; o++) {
+            if (o >= p->len) {
+                for (int x = 0; x < 16; x++) {
+                    t->lo[o][x] |= bit;
+                    t->hi[o][x] |= bit;
+                }
+                continue;
+            }
+            unsigned char c = p->bytes[o];
+            t->lo[o][c & 15] |= bit;
+            t->hi[o][c >> 4] |= bit;
+            if (fold && c >= 'a' && c <= 'z') t->hi[o][(c & 0xdf) >> 4] |= bit;
+        }
+    }
+    return 0;
+}
+
+/* The first needle occurrence at h in [i, end) lying inside its line, or -1; *line_end_out
+ * gets that line's end. */
+static Py_ssize_t teddy_confirm(const unsigned char *d, Py_ssize_t h, Py_ssize_t end,
+                                unsigned buckets, const teddy *t, Py_ssize_t *eol) {
+    while (buckets) {
+        int b = __builtin_ctz(buckets);
+        buckets &= buckets - 1;
+        for (int j = 0; j < t->count[b]; j++) {
+            const needle_ref *r = &t->refs[b][j];
+            if (h + r->p->len > end || !confirm(d + h, r->p, r->fold)) continue;
+            if (*eol < 0) *eol = line_end(d, h, end);
+            if (h + r->p->len <= *eol) return h;
+        }
+    }
+    return -1;
+}
+
+__attribute__((target("avx2"))) static int teddy_scan(const unsigned char *d, Py_ssize_t first,
+                                                      Py_ssize_t stop, Py_ssize_t end,
+                                                      const teddy *t, span_list *out) {
+    __m256i lo[FP], hi[FP];
+    for (int o = 0; o < FP; o++) {
+        lo[o] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t->lo[o]));
+        hi[o] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)t->hi[o]));
+    }
+    const __m256i nib = _mm256_set1_epi8(15), zero = _mm256_setzero_si256();
+    unsigned char res[32];
+    Py_ssize_t i = first;
+    while (i < end) {
+        Py_ssize_t hit = -1, eol = -1;
+        for (; hit < 0 && i + 32 + FP - 1 <= end; i += 32) {
+            __m256i acc = _mm256_set1_epi8(-1);
+            for (int o = 0; o < FP; o++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(d + i + o));
+                __m256i vl = _mm256_and_si256(v, nib);
+                __m256i vh = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+                acc = _mm256_and_si256(acc, _mm256_and_si256(_mm256_shuffle_epi8(lo[o], vl),
+                                                             _mm256_shuffle_epi8(hi[o], vh)));
+            }
+            unsigned mask = ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero));
+            if (!mask) continue;
+            _mm256_storeu_si256((__m256i *)res, acc);
+            while (mask) {
+                int bit = __builtin_ctz(mask);
+                mask &= mask - 1;
+                eol = -1;
+                hit = teddy_confirm(d, i + bit, end, res[bit], t, &eol);
+                if (hit >= 0) break;
+            }
+            if (hit >= 0) break;
+        }
+        for (; hit < 0 && i < end; i++) { /* the tail: every bucket at every position */
+            eol = -1;
+            hit = teddy_confirm(d, i, end, 0xff, t, &eol);
+        }
+        if (hit < 0) break;
+        Py_ssize_t s = line_start(d, first, hit);
+        if (s >= stop) break;
+        if (spans_push(out, s, eol) < 0) return -1;
+        i = eol + 1;
+    }
+    return 0;
+}
+#endif
+
 #define TILE (64 << 10)
 
 /* Every line starting in [first, stop) that holds a needle of sets[0] (exact) or sets[1]
@@ -302,6 +414,16 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     if (stop > end) stop = end;
     if (stop < first) stop = first;
 
+    void *tables = NULL;
+#ifdef HAVE_VECTORS
+    if (use_avx2 && sets[3].n + sets[4].n > 0) {
+        tables = PyMem_Malloc(sizeof(teddy));
+        if (tables && teddy_build(tables, &sets[3], &sets[4]) < 0) {
+            PyMem_Free(tables);
+            tables = NULL;
+        }
+    }
+#endif
     const unsigned char *d = (const unsigned char *)view.buf;
     span_list found = {NULL, 0, 0};
     Py_ssize_t lines = 0;
@@ -309,7 +431,12 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     Py_ssize_t *indexes = NULL;
 
     Py_BEGIN_ALLOW_THREADS
-    failed = find_needles(d, first, stop, end, &sets[3], &sets[4], &found) < 0;
+#ifdef HAVE_VECTORS
+    if (use_avx2 && tables != NULL)
+        failed = teddy_scan(d, first, stop, end, tables, &found) < 0;
+    else
+#endif
+        failed = find_needles(d, first, stop, end, &sets[3], &sets[4], &found) < 0;
     int walk = sets[0].n || sets[1].n || sets[2].n;
     if (!failed && walk) {
         for (Py_ssize_t pos = first; pos < stop;) {
@@ -348,6 +475,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     Py_END_ALLOW_THREADS
 
     free_patterns(sets);
+    PyMem_Free(tables);
     PyObject *result = NULL;
     if (failed) {
         PyErr_NoMemory();
@@ -371,7 +499,33 @@ done:
     return result;
 }
 
+/* Tests pin the scanner to each code path: "avx2", "sse2" or "scalar" (what the CPU has). */
+static PyObject *linescan_set_isa(PyObject *self, PyObject *arg) {
+    (void)self;
+    const char *name = PyUnicode_AsUTF8(arg);
+    if (!name) return NULL;
+    const char *previous = use_avx2 ? "avx2" : next_hit == next_hit_scalar ? "scalar" : "sse2";
+#ifdef HAVE_VECTORS
+    if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2")) {
+        use_avx2 = 1;
+        next_hit = next_hit_avx2;
+    } else if (strcmp(name, "sse2") == 0) {
+        use_avx2 = 0;
+        next_hit = next_hit_sse2;
+    } else
+#endif
+        if (strcmp(name, "scalar") == 0) {
+        use_avx2 = 0;
+        next_hit = next_hit_scalar;
+    } else {
+        PyErr_Format(PyExc_ValueError, "this CPU or build has no %s code path", name);
+        return NULL;
+    }
+    return PyUnicode_FromString(previous);
+}
+
 static PyMethodDef methods[] = {
+    {"_set_isa", linescan_set_isa, METH_O, "_set_isa(name) -> the previous one (tests only)"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
      "folded=()) -> (lines, [(index, start, end)])"},

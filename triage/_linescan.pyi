@@ -1,5 +1,7 @@
+import mmap
+
 def select(
-    data: bytes | bytearray | memoryview,
+    data: bytes | bytearray | memoryview | mmap.mmap,
     first: int,
     stop: int,
     end: int,
@@ -9,3 +11,4 @@ def select(
     needles: tuple[bytes, ...] = (),
     folded: tuple[bytes, ...] = (),
 ) -> tuple[int, list[tuple[int, int, int]]]: ...
+def _set_isa(name: str) -> str: ...

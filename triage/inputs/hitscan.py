@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 
 from triage.inputs import linescan
-from triage.inputs.fastscan import MIN_SIZE, line_block, map_blocks, numbered
+from triage.inputs.fastscan import MIN_SIZE, close, line_block, map_blocks, numbered
 from triage.inputs.hits import ALWAYS, Wanted, iter_hit_lines
 from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary
 
@@ -78,5 +78,8 @@ def scan_hits(
     """Lines that START in [start, end) holding a needle, or a folded word in any ASCII case:
     (lines in range, [(index, raw line)])."""
     data, first, stop, n = line_block(path, start, end)
-    lines, spans = linescan.select(data, first, stop, n, needles=needles, folded=folded)
-    return lines, numbered(data, spans)
+    try:
+        lines, spans = linescan.select(data, first, stop, n, needles=needles, folded=folded)
+        return lines, numbered(data, spans)
+    finally:
+        close(data)

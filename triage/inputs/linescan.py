@@ -18,10 +18,11 @@ The Python version gives the same answer more slowly; ``TRIAGE_PURE_PYTHON=1`` f
 
 from __future__ import annotations
 
+import mmap
 import os
 from typing import Protocol
 
-Buffer = bytes | bytearray | memoryview
+Buffer = bytes | bytearray | memoryview | mmap.mmap
 Selected = tuple[int, list[tuple[int, int, int]]]
 
 
