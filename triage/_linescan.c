@@ -24,7 +24,7 @@ typedef struct {
 } pattern_set;
 
 typedef struct {
-    Py_ssize_t start, end;
+    Py_ssize_t start, end, index;
 } span;
 
 typedef struct {
@@ -32,7 +32,7 @@ typedef struct {
     Py_ssize_t n, cap;
 } span_list;
 
-static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e) {
+static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e, Py_ssize_t index) {
     if (l->n == l->cap) {
         Py_ssize_t cap = l->cap ? l->cap * 2 : 256;
         span *grown = realloc(l->items, (size_t)cap * sizeof(span));
@@ -42,6 +42,7 @@ static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e) {
     }
     l->items[l->n].start = s;
     l->items[l->n].end = e;
+    l->items[l->n].index = index;
     l->n++;
     return 0;
 }
@@ -218,6 +219,7 @@ static Py_ssize_t count_newlines(const unsigned char *d, Py_ssize_t from, Py_ssi
 typedef struct {
     const pattern *p;
     int fold;
+    Py_ssize_t at; /* where in the needle its 3-byte fingerprint starts */
 } needle_ref;
 
 typedef struct {
@@ -226,45 +228,81 @@ typedef struct {
     int count[8];
 } teddy;
 
-static int teddy_build(teddy *t, const pattern_set *exact, const pattern_set *folded) {
+#define SAMPLE (16 << 10)
+#define HASH(a, b, c) ((((unsigned)(a) * 961u) + ((unsigned)(b) * 31u) + (unsigned)(c)) & 4095u)
+
+/* Each needle is fingerprinted by its 3 bytes that are rarest in a sample of the data (case
+ * folded): "status\":5" by "\":5", not by "sta", which every pino-http line holds. */
+static Py_ssize_t rarest_window(const pattern *p, const unsigned short *seen) {
+    Py_ssize_t best = 0;
+    unsigned best_count = ~0u;
+    for (Py_ssize_t w = 0; w + FP <= p->len; w++) {
+        const unsigned char *b = p->bytes + w;
+        unsigned c = seen[HASH(lower(b[0]), lower(b[1]), lower(b[2]))];
+        if (c < best_count) {
+            best_count = c;
+            best = w;
+        }
+    }
+    return best;
+}
+
+static int teddy_build(teddy *t, const pattern_set *exact, const pattern_set *folded,
+                       const unsigned char *sample, Py_ssize_t n) {
     memset(t, 0, sizeof(*t));
+    unsigned short *seen = calloc(4096, sizeof(unsigned short));
+    if (!seen) return -1;
+    for (Py_ssize_t i = 0; i + 2 < n && i < SAMPLE; i++) {
+        unsigned h = HASH(lower(sample[i]), lower(sample[i + 1]), lower(sample[i + 2]));
+        if (seen[h] < 65535) seen[h]++;
+    }
     Py_ssize_t total = exact->n + folded->n;
     for (Py_ssize_t j = 0; j < total; j++) {
         int fold = j >= exact->n;
         const pattern *p = fold ? &folded->items[j - exact->n] : &exact->items[j];
         int b = (int)(j % 8);
-        if (t->count[b] == 64) return -1;
-        t->refs[b][t->count[b]++] = (needle_ref){p, fold};
+        if (t->count[b] == 64) {
+            free(seen);
+            return -1;
+        }
+        Py_ssize_t at = rarest_window(p, seen);
+        t->refs[b][t->count[b]++] = (needle_ref){p, fold, at};
         unsigned char bit = (unsigned char)(1u << b);
         for (int o = 0; o < FP; o++) {
-            if (o >= p->len) {
+            if (at + o >= p->len) {
                 for (int x = 0; x < 16; x++) {
                     t->lo[o][x] |= bit;
                     t->hi[o][x] |= bit;
                 }
                 continue;
             }
-            unsigned char c = p->bytes[o];
+            unsigned char c = p->bytes[at + o];
             t->lo[o][c & 15] |= bit;
             t->hi[o][c >> 4] |= bit;
             if (fold && c >= 'a' && c <= 'z') t->hi[o][(c & 0xdf) >> 4] |= bit;
         }
     }
+    free(seen);
     return 0;
 }
 
-/* The first needle occurrence at h in [i, end) lying inside its line, or -1; *line_end_out
- * gets that line's end. */
-static Py_ssize_t teddy_confirm(const unsigned char *d, Py_ssize_t h, Py_ssize_t end,
-                                unsigned buckets, const teddy *t, Py_ssize_t *eol) {
+/* A needle whose fingerprint starts at w, lying inside its line and starting at or after lo:
+ * its start, or -1; *eol gets that line's end. */
+static Py_ssize_t teddy_confirm(const unsigned char *d, Py_ssize_t w, Py_ssize_t lo,
+                                Py_ssize_t end, unsigned buckets, const teddy *t,
+                                Py_ssize_t *eol) {
     while (buckets) {
         int b = __builtin_ctz(buckets);
         buckets &= buckets - 1;
         for (int j = 0; j < t->count[b]; j++) {
             const needle_ref *r = &t->refs[b][j];
-            if (h + r->p->len > end || !confirm(d + h, r->p, r->fold)) continue;
-            if (*eol < 0) *eol = line_end(d, h, end);
-            if (h + r->p->len <= *eol) return h;
+            Py_ssize_t h = w - r->at;
+            if (h < lo || h + r->p->len > end || !confirm(d + h, r->p, r->fold)) continue;
+            Py_ssize_t e = line_end(d, h, end);
+            if (h + r->p->len <= e) {
+                *eol = e;
+                return h;
+            }
         }
     }
     return -1;
@@ -282,7 +320,7 @@ __attribute__((target("avx2"))) static int teddy_scan(const unsigned char *d, Py
     unsigned char res[32];
     Py_ssize_t i = first;
     while (i < end) {
-        Py_ssize_t hit = -1, eol = -1;
+        Py_ssize_t hit = -1, eol = -1, lo_bound = i;
         for (; hit < 0 && i + 32 + FP - 1 <= end; i += 32) {
             __m256i acc = _mm256_set1_epi8(-1);
             for (int o = 0; o < FP; o++) {
@@ -298,20 +336,17 @@ __attribute__((target("avx2"))) static int teddy_scan(const unsigned char *d, Py
             while (mask) {
                 int bit = __builtin_ctz(mask);
                 mask &= mask - 1;
-                eol = -1;
-                hit = teddy_confirm(d, i + bit, end, res[bit], t, &eol);
+                hit = teddy_confirm(d, i + bit, lo_bound, end, res[bit], t, &eol);
                 if (hit >= 0) break;
             }
             if (hit >= 0) break;
         }
-        for (; hit < 0 && i < end; i++) { /* the tail: every bucket at every position */
-            eol = -1;
-            hit = teddy_confirm(d, i, end, 0xff, t, &eol);
-        }
+        for (; hit < 0 && i < end; i++) /* the tail: every bucket at every position */
+            hit = teddy_confirm(d, i, lo_bound, end, 0xff, t, &eol);
         if (hit < 0) break;
         Py_ssize_t s = line_start(d, first, hit);
         if (s >= stop) break;
-        if (spans_push(out, s, eol) < 0) return -1;
+        if (spans_push(out, s, eol, 0) < 0) return -1;
         i = eol + 1;
     }
     return 0;
@@ -351,7 +386,7 @@ static int find_needles(const unsigned char *d, Py_ssize_t first, Py_ssize_t sto
                     break;
                 }
                 Py_ssize_t e = line_end(d, h, end);
-                if (h + p->len <= e && spans_push(out, s, e) < 0) {
+                if (h + p->len <= e && spans_push(out, s, e, 0) < 0) {
                     free(resume);
                     return -1;
                 }
@@ -418,7 +453,8 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
 #ifdef HAVE_VECTORS
     if (use_avx2 && sets[3].n + sets[4].n > 0) {
         tables = PyMem_Malloc(sizeof(teddy));
-        if (tables && teddy_build(tables, &sets[3], &sets[4]) < 0) {
+        if (tables && teddy_build(tables, &sets[3], &sets[4], (const unsigned char *)view.buf + first,
+                                  end - first) < 0) {
             PyMem_Free(tables);
             tables = NULL;
         }
@@ -428,7 +464,6 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     span_list found = {NULL, 0, 0};
     Py_ssize_t lines = 0;
     int failed = 0;
-    Py_ssize_t *indexes = NULL;
 
     Py_BEGIN_ALLOW_THREADS
 #ifdef HAVE_VECTORS
@@ -437,41 +472,48 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     else
 #endif
         failed = find_needles(d, first, stop, end, &sets[3], &sets[4], &found) < 0;
-    int walk = sets[0].n || sets[1].n || sets[2].n;
-    if (!failed && walk) {
-        for (Py_ssize_t pos = first; pos < stop;) {
-            Py_ssize_t e = line_end(d, pos, end);
-            if ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
-                (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
-                (sets[2].n && ends_with_any(d, pos, e, &sets[2]))) {
-                if (spans_push(&found, pos, e) < 0) {
-                    failed = 1;
-                    break;
-                }
-            }
-            pos = e + 1;
-        }
-    }
-    if (!failed && found.n) {
+    /* needle hits in file order: the one-pass filter finds them so; the per-needle path not */
+    int sorted = 0;
+#ifdef HAVE_VECTORS
+    sorted = use_avx2 && tables != NULL;
+#endif
+    if (!failed && !sorted && found.n) {
         qsort(found.items, (size_t)found.n, sizeof(span), by_start);
         Py_ssize_t kept = 0;
         for (Py_ssize_t j = 0; j < found.n; j++)
             if (kept == 0 || found.items[kept - 1].start != found.items[j].start)
                 found.items[kept++] = found.items[j];
         found.n = kept;
-        indexes = malloc((size_t)found.n * sizeof(Py_ssize_t));
-        if (!indexes) {
-            failed = 1;
-        } else {
-            Py_ssize_t index = 0, last = first;
-            for (Py_ssize_t j = 0; j < found.n; j++) {
-                index += count_newlines(d, last, found.items[j].start);
-                last = found.items[j].start;
-                indexes[j] = index;
-            }
-        }
     }
-    if (!failed && first < stop) lines = 1 + count_newlines(d, first, stop - 1);
+    if (!failed && (sets[0].n || sets[1].n || sets[2].n)) {
+        /* walk every line, numbering as we go; a needle's line is taken on the way */
+        span_list walked = {NULL, 0, 0};
+        Py_ssize_t index = 0, next = 0;
+        for (Py_ssize_t pos = first; pos < stop; index++) {
+            Py_ssize_t e = line_end(d, pos, end);
+            int take = next < found.n && found.items[next].start == pos;
+            next += take;
+            take = take || (sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
+                   (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
+                   (sets[2].n && ends_with_any(d, pos, e, &sets[2]));
+            if (take && spans_push(&walked, pos, e, index) < 0) {
+                failed = 1;
+                break;
+            }
+            pos = e + 1;
+        }
+        free(found.items);
+        found = walked;
+        lines = index;
+    } else if (!failed && first < stop) {
+        Py_ssize_t index = 0, last = first;
+        for (Py_ssize_t j = 0; j < found.n; j++) {
+            index += count_newlines(d, last, found.items[j].start);
+            last = found.items[j].start;
+            found.items[j].index = index;
+        }
+        lines = 1 + index + count_newlines(d, last, stop - 1);
+    }
     Py_END_ALLOW_THREADS
 
     free_patterns(sets);
@@ -484,7 +526,8 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     PyObject *list = PyList_New(found.n);
     if (!list) goto done;
     for (Py_ssize_t j = 0; j < found.n; j++) {
-        PyObject *t = Py_BuildValue("(nnn)", indexes[j], found.items[j].start, found.items[j].end);
+        span *f = &found.items[j];
+        PyObject *t = Py_BuildValue("(nnn)", f->index, f->start, f->end);
         if (!t) {
             Py_DECREF(list);
             goto done;
@@ -494,7 +537,6 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     result = Py_BuildValue("(nN)", lines, list);
 done:
     free(found.items);
-    free(indexes);
     PyBuffer_Release(&view);
     return result;
 }
