@@ -20,16 +20,20 @@ def make_lines(seed: int, n: int) -> list[str]:
         '{"level":40,"time":1795221521484,"msg":"Auth attempt 1 failed, retrying"}',
         '{"level":30,"time":1795221521484,"msg":"Auth attempt 2 succeeded"}',
         '{"time":1795221521484,"level":30,"msg":"keys in another order"}',
+        '{"level":"error","time":1795221521484,"msg":"labelled","err":{"code":"23503"}}',
+        '{"level":"info","time":1795221521484,"msg":"labelled, quiet"}',
+        '{"level":"info","time":1795221521484,"msg":"labelled","statusCode":503}',
         "npm WARN plain text between records",
         "",
     ]
     out = []
+    levels = ("30", '"info"')
     for i in range(n):
         r = rnd.random()
         out.append(
             kinds[int(r * 600) % len(kinds)]
             if r < 0.01
-            else f'{{"level":30,"time":{i},"pid":7,"msg":"request {i} done"}}'
+            else f'{{"level":{levels[i % 2]},"time":{i},"pid":7,"msg":"request {i} done"}}'
         )
     return out
 

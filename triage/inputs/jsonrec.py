@@ -10,13 +10,21 @@ from typing import Any
 
 from triage.model import Event
 
-# A level-first pino record at info/debug/trace (pino's default key order) that mentions none of
-# the needles cannot hold an error: it is skipped without decoding. fastscan.py applies the very
-# same rule to whole blocks, so both paths keep the same lines. Each needle costs one pass over
-# big files, so the list is short: "rror" (error, Error, DatabaseError, PostgresError), "ttempt"
-# (retry notices and the success lines that resolve them), and HTTP 5xx statuses, which pino-http
-# and most request loggers write at info level ("statusCode":500, "status":503).
-QUIET_PREFIXES = (b'{"level":30,', b'{"level":20,', b'{"level":10,')
+# A level-first pino record at info/debug/trace (pino's default key order, numeric or labelled)
+# that mentions none of the needles cannot hold an error: it is skipped without decoding.
+# fastscan.py applies the very same rule to whole blocks, so both paths keep the same lines. The
+# needles: "rror" (error, Error, DatabaseError, PostgresError), "ttempt" (retry notices and the
+# success lines that resolve them), and HTTP 5xx statuses, which pino-http and most request
+# loggers write at info level ("statusCode":500, "status":503).
+QUIET_PREFIXES = (
+    b'{"level":30,',
+    b'{"level":20,',
+    b'{"level":10,',
+    # the same levels as labels (pino's `formatters.level` returning { level: label })
+    b'{"level":"info",',
+    b'{"level":"debug",',
+    b'{"level":"trace",',
+)
 FAST_NEEDLES = (b"rror", b"ttempt", b'Code":5', b'status":5')
 _QUIET = tuple(p.decode() for p in QUIET_PREFIXES)
 _NEEDLES = tuple(n.decode() for n in FAST_NEEDLES)
