@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import orjson
+
+if TYPE_CHECKING:
+    import jinja2
 
 FORMATS = ("terminal", "json", "md", "html")
 CLIP = 600  # characters of one quoted log line shown before a visible cut marker
@@ -19,6 +21,8 @@ def to_json(data: dict[str, Any]) -> str:
 
 @cache
 def environment(template_dir: str | None = None, html: bool = False) -> jinja2.Environment:
+    import jinja2  # only the md and html reports need it: json and terminal runs start faster
+
     loaders: list[jinja2.BaseLoader] = []
     if template_dir:
         loaders.append(jinja2.FileSystemLoader(template_dir))
