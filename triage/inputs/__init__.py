@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from triage.inputs import fastscan, sniff
-from triage.inputs.source import Counts, expand_paths, head_bytes, iter_lines, open_binary
+from triage.inputs.source import Counts, expand_paths, head_bytes, open_binary
 from triage.model import Event, InputStats
 
 
@@ -93,9 +93,10 @@ def _fast(path: str, display: str, counts: Counts) -> Iterator[Event]:
 
 
 def _stream(path: str, stream: object, counts: Counts) -> Iterator[Event]:
+    from triage.inputs.gated import GatedLines
     from triage.inputs.stream import read_stream
 
-    return read_stream(path, iter_lines(stream, counts), counts)  # type: ignore[arg-type]
+    return read_stream(path, GatedLines(stream, counts), counts)  # type: ignore[arg-type]
 
 
 def _whole_file_reader(kind: str) -> Callable[..., Iterator[Event]] | None:

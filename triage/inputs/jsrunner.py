@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from triage.inputs.gate import BLANK, Quiet, Triggers
 from triage.inputs.jsrunner_errors import (
     jest_file,
     join_names,
@@ -25,6 +26,22 @@ from triage.model import Event
 VITEST_RULE = "⎯⎯⎯"
 VITEST_FILE = re.compile(r"^(?P<file>\S.*?) \(\d+ tests?(?: \|[^)]*)?\)")
 FIRST_CHARS = frozenset("FPTR⎯❯✓×↓→✕●▶✖✔ℹ")
+# What _start acts on while no block, summary or jest/TAP run is open (see gate.py): the marks
+# of FIRST_CHARS (all but "×" are U+2xxx, whose UTF-8 starts with 0xE2) and the runners' words.
+IDLE_TRIGGERS = Triggers(
+    prefixes=(b"PASS ",),
+    needles=(
+        b"\xe2",
+        "×".encode(),
+        b"FAIL ",
+        b"RUN  v",
+        b"TAP version",
+        b"Test Files ",
+        b"Test Suites: ",
+    ),
+)
+IDLE = Quiet(IDLE_TRIGGERS)
+IDLE_IN_SECTION = Quiet(IDLE_TRIGGERS, claims=BLANK)  # a blank line is the section's
 SUMMARY_KEYS = ("tests", "suites", "pass", "fail", "cancelled", "skipped", "todo", "duration_ms")
 
 
@@ -74,6 +91,17 @@ class JsRunnerParser(NodeTestLines):
             out.extend(events)
             return claimed, out
         return False, out
+
+    def quiet(self) -> Quiet | None:
+        if (
+            self.block is not None
+            or self.summary is not None
+            or self.listing
+            or self.mode in ("jest", "tap")
+            or self.section == "recap"
+        ):
+            return None
+        return IDLE_IN_SECTION if self.section else IDLE
 
     def close(self) -> list[Event]:
         out = self._end_block() if self.block is not None else []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from triage.inputs.gate import Quiet, Triggers
 from triage.inputs.pgserver_records import (
     ERROR_SEVERITIES,
     STAMP,
@@ -49,6 +50,8 @@ CURSOR = re.compile(r" at character (\d+)$")
 # A message's lines are written together, so a group no line touched for this many server lines
 # is complete; the slack covers backends whose lines do interleave (no logging collector).
 STALE_LINES = 16
+# With no message open, only a line with a severity word before ":  " matters (see gate.py).
+IDLE = Quiet(Triggers(needles=(b":  ",)))
 
 
 class _Group:
@@ -115,6 +118,11 @@ class StderrParser:
         else:
             self._last = self._open[key] = _Group(_prefix_data(prefix, pid_m, m), no, level)
         return True, self._release(no) if self._ready or len(self._open) > 1 else []
+
+    def quiet(self) -> Quiet | None:
+        if self._open or self._ready or self._last_server:
+            return None
+        return IDLE
 
     def close(self) -> list[Event]:
         self._ready.extend(self._open.values())

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from triage.inputs.gate import Quiet, Triggers
 from triage.inputs.pino import event_from_record, normalise_time
 from triage.model import Event
 
@@ -26,6 +27,8 @@ HEADER_LEVEL_FIRST = re.compile(rf"^(?P<level>{_LEVELS}) \[(?P<time>[^\]]+)\]{_W
 HEADER_NO_TIME = re.compile(rf"^(?P<level>{_LEVELS}) \((?P<who>[^)]*)\): ?(?P<msg>.*)$")
 PROPERTY = re.compile(r"^    (?P<key>[^\s:][^:]*): (?P<value>.*)$")
 STACK_KEY = re.compile(r'^(?P<indent>\s*)"stack":$')
+# A header starts with "[time]" or a level word (see gate.py).
+IDLE = Quiet(Triggers(prefixes=(b"[", *(w.encode() + b" " for w in _LEVELS.split("|")))))
 MAX_RECORD_LINES = 2000  # a runaway block is closed rather than buffered without end
 
 
@@ -61,6 +64,9 @@ class PrettyParser:
             return False, done
         self.record = _Record(line=no, obj=head, end=no)
         return True, done
+
+    def quiet(self) -> Quiet | None:
+        return IDLE if self.record is None else None
 
     def close(self) -> list[Event]:
         return self._finish()

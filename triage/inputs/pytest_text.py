@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from triage.inputs.gate import ALL, DIGITS, Quiet, Triggers
 from triage.inputs.pytest_live import (
     FINAL,
     FMT,
@@ -42,6 +43,18 @@ OUT, HEADER, RUN, BODY, SUMMARY, OTHER = range(6)
 # Shared results for the common no-event answers; callers only iterate the list.
 CLAIMED: tuple[bool, list[Event]] = (True, [])
 NOT_MINE: tuple[bool, list[Event]] = (False, [])
+# What feed() acts on when no live block is open (see gate.py): outside a report and between
+# its progress lines, rules, a final line, xdist and progress lines, node ids, live-log titles.
+_ENDS = (b"=", b"no tests ran", *DIGITS)  # a major rule, the final line
+IDLE = Quiet(
+    Triggers(
+        prefixes=(*_ENDS, b"[gw", b"-", b"!", b"scheduling tests"),
+        suffixes=(b"%]",),
+        needles=(b"::",),
+    )
+)
+IN_HEADER = Quiet(Triggers(prefixes=(*_ENDS, b"rootdir: ")), claims=ALL, empty=True)
+IN_OTHER = Quiet(Triggers(prefixes=_ENDS), claims=ALL)  # warnings summary, durations
 
 
 class PytestParser:
@@ -124,6 +137,16 @@ class PytestParser:
         elif state == RUN and line.startswith("scheduling tests"):
             return CLAIMED
         return NOT_MINE
+
+    def quiet(self) -> Quiet | None:
+        if self.live is not None:
+            return None
+        state = self.state
+        if state in (OUT, RUN):
+            return IDLE
+        if state == HEADER:
+            return IN_HEADER
+        return IN_OTHER if state == OTHER else None
 
     def _outcome(self, test: str, word: str) -> None:
         if word != "ERROR" or test not in self.outcomes:

@@ -146,8 +146,26 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
     if encoding == "utf-16":
         yield from _iter_utf16(first, stream, counts)
         return
-    buf = first[skip:]
     lineno = 0
+    for buf, start, end, single in pieces(first[skip:], stream, counts):
+        if single is not None:
+            lineno += 1
+            yield lineno, single
+            continue
+        for line in run_texts(buf, start, end, counts):
+            lineno += 1
+            yield lineno, line
+        counts.lines = lineno
+    counts.lines = lineno
+
+
+Piece = tuple[bytes, int, int, str | None]
+
+
+def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
+    """The chunking behind iter_lines: ``(buf, start, end, None)`` for a run of whole lines
+    ``buf[start:end]`` (ending with "\\n"), or ``(b"", 0, 0, text)`` for one line read on its own
+    (the head of an over-long line, cut and counted; the last line when it has no "\\n")."""
     dropping = False  # inside an over-long line whose head was already emitted
     while True:
         start = 0
@@ -157,25 +175,12 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
                 start, dropping = nl + 1, False
         end = buf.rfind(b"\n") + 1
         if start < end:
-            # the common case, a whole run of clean lines, is decoded and split in C
-            text = _clean_run(buf, start, end)
-            if text is None:
-                for raw in buf[start : end - 1].split(b"\n"):
-                    lineno += 1
-                    yield lineno, _decode(raw, counts)
-            else:
-                for line in text:
-                    lineno += 1
-                    if line[-1:] == "\r" or line[:1].isdigit():
-                        line = _clean(line)
-                    yield lineno, line
+            yield buf, start, end, None
             start = end
         rest = buf[start:]
-        counts.lines = lineno
         if len(rest) > MAX_LINE and not dropping:
-            lineno += 1
             counts.skipped["line-too-long"] += 1
-            yield lineno, _decode(rest[:MAX_LINE], counts)
+            yield b"", 0, 0, _decode(rest[:MAX_LINE], counts)
             dropping = True
             rest = b""
         elif dropping:
@@ -184,12 +189,10 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
         counts.advanced(len(buf) - len(rest))
         if not more:
             if rest and not dropping:
-                lineno += 1
                 counts.advanced(len(rest))
-                yield lineno, _decode(rest, counts)
+                yield b"", 0, 0, _decode(rest, counts)
             break
         buf = rest + more
-    counts.lines = lineno
 
 
 def _iter_utf16(first: bytes, stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
@@ -233,6 +236,18 @@ class _Prefixed(io.RawIOBase):
         data = self._rest.read(len(b))
         b[: len(data)] = data
         return len(data)
+
+
+def run_texts(buf: bytes, start: int, end: int, counts: Counts) -> Iterator[str]:
+    """The cleaned lines of buf[start:end] (whole lines, ending with "\\n")."""
+    # the common case, a whole run of clean lines, is decoded and split in C
+    text = _clean_run(buf, start, end)
+    if text is None:
+        for raw in buf[start : end - 1].split(b"\n"):
+            yield _decode(raw, counts)
+    else:
+        for line in text:
+            yield _clean(line) if line[-1:] == "\r" or line[:1].isdigit() else line
 
 
 def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:

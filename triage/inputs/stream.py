@@ -9,16 +9,20 @@ A text parser is any object with:
     fmt: str
     feed(no: int, line: str) -> tuple[bool, list[Event]]   # (claimed, events completed)
     close() -> list[Event]                                  # flush at end of input
+    quiet() -> Quiet | None                                 # which lines it may skip (gate.py)
+
+Read through gated.GatedLines, the lines that no parser would act on are not even decoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import orjson
 
-from triage.inputs import jsonrec
+from triage.inputs import gated, jsonrec
+from triage.inputs.gate import Gate, Gates, Quiet
 from triage.inputs.source import COMPOSE, Counts
 from triage.model import Event
 
@@ -29,6 +33,8 @@ class LineParser(Protocol):
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]: ...
 
     def close(self) -> list[Event]: ...
+
+    def quiet(self) -> Quiet | None: ...
 
 
 ParserFactory = Callable[[str], LineParser]
@@ -52,11 +58,13 @@ def text_parsers() -> list[ParserFactory]:
     ]
 
 
-def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> Iterator[Event]:
+def read_stream(path: str, lines: Iterable[tuple[int, str]], counts: Counts) -> Iterator[Event]:
     """Turn numbered lines of one input into Events, counting formats and skips."""
     parsers = [make(path) for make in text_parsers()]
     feeds = [parser.feed for parser in parsers]
     pending: list[tuple[int, str]] = []  # a "{" line that did not parse: maybe a split record
+    if isinstance(lines, gated.GatedLines) and gated.enabled():
+        _gate(lines, parsers, pending)
 
     def text_line(no: int, line: str) -> Iterator[Event]:
         for parser in parsers:
@@ -127,6 +135,26 @@ def read_stream(path: str, lines: Iterator[tuple[int, str]], counts: Counts) -> 
         for ev in parser.close():
             counts.saw_format(ev.fmt)
             yield ev
+
+
+def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]) -> None:
+    """Let ``lines`` skip what no parser would act on (never while a JSON fragment waits)."""
+    gates = Gates(parsers)
+    current = gates.current
+
+    def gate() -> Gate | None:
+        return None if pending else current()
+
+    def on_skip(gate: Gate, last: int, solid: int) -> None:
+        for i in gate.tracking:
+            no = solid if i in gate.blank_before else last
+            if no:
+                parsers[i].skipped(no)  # type: ignore[attr-defined]
+
+    def limit(gate: Gate) -> int:
+        return min(parsers[i].skip_limit() for i in gate.tracking)  # type: ignore[attr-defined]
+
+    lines.gate, lines.on_skip, lines.limit = gate, on_skip, limit
 
 
 def _peel(line: str) -> str:

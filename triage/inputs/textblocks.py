@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from triage.inputs.gate import SOME, Quiet, Triggers
 from triage.inputs.textblocks_lines import Message, level_of, line_time
 from triage.inputs.textblocks_node import NodeDump, is_node_head, js_value
 from triage.inputs.textblocks_python import (
@@ -59,6 +60,40 @@ def has_template(line: str) -> bool:
     return any(t in line for t in TEMPLATES)
 
 
+# Byte strings of which every template holds one (a test checks it; "syntax error" is found by
+# the folded "err" below): far fewer passes over the bytes than one per template.
+TEMPLATE_NEEDLES = (
+    b"violates ", b"transaction is aborted", b"deadlock detected", b"does not exist",
+    b"ON CONFLICT", b"constraint failed", b"(SQLSTATE ", b"pq: ", b"Exception", b"PG::",
+    b"could not serialize", b" due to", b"invalid input ", b"too long for type", b"out of range",
+    b"authentication failed", b"no such ", b"has no column named", b"database is locked",
+    b"permission denied", b"too many clients", b"server closed the connection",
+    b"already exists", b"division by zero", b"no partition of",
+)  # fmt: skip
+# What _start acts on (see gate.py): a traceback, a template, an "...Error:"/"...Exception:"
+# head, a level word (level_of's LEVELS, in any case). psql lines that matter say ERROR, FATAL,
+# PANIC or "error"; the others are claimed, unchanged.
+IDLE = Quiet(
+    Triggers(
+        needles=(b"Traceback (most recent call last):", *TEMPLATE_NEEDLES),
+        folded=(b"err", b"fatal", b"crit", b"panic", b"emerg", b"alert", b"warn"),
+    ),
+    claims=SOME,
+    apart=True,
+)
+_FRAMES: dict[int, Quiet] = {}  # a traceback's frame lines, by the traceback's indent
+
+
+def _frames(indent: int) -> Quiet:
+    """Inside a traceback's frames, a line indented one more than the traceback is taken."""
+    q = _FRAMES.get(indent)
+    if q is None:
+        q = _FRAMES[indent] = Quiet(
+            Triggers(keep_unless=(b" " * (indent + 1),)), tracks=True, apart=True
+        )
+    return q
+
+
 PSQL = re.compile(r"^psql:(?:[^:]*:\d+: |\s)")
 MAX_BLOCK_LINES = 2000  # a runaway block (no end in sight) is cut here
 
@@ -92,6 +127,24 @@ class TextBlockParser:
             events = block.events(self.path)
             self._block = None
         return self._start(no, line, events)
+
+    def quiet(self) -> Quiet | None:
+        block = self._block
+        if block is None:
+            return IDLE
+        if isinstance(block, PythonTraceback) and block.state == "frames":
+            return _frames(block.indent)
+        return None
+
+    def skipped(self, no: int) -> None:
+        """Lines up to ``no`` were frame lines of the open traceback (quiet() said so)."""
+        assert self._block is not None
+        self._block.end = no
+
+    def skip_limit(self) -> int:
+        """The first line the open block must be fed: there a runaway block is cut."""
+        assert self._block is not None
+        return self._block.start + MAX_BLOCK_LINES
 
     def close(self) -> list[Event]:
         block, self._block = self._block, None

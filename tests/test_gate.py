@@ -1,0 +1,231 @@
+"""Skipping quiet lines changes nothing: a quiet parser ignores every line that is not one of its
+triggers, and every captured input reads to the same events and stats with the gate on and off."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import random
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triage.inputs import ReadResult, gated, read_inputs, source, stream, textblocks
+from triage.inputs.gate import ALL, BLANK, NONE, Quiet
+from triage.model import Event, InputStats
+
+ROOT = Path(__file__).resolve().parent.parent
+TEXT_SUFFIXES = (".log", ".txt", ".out", ".err", ".jsonl", ".ndjson", ".gz")
+TEXT_FILES = sorted(
+    p
+    for base in (ROOT / "samples", ROOT / "tests" / "fixtures")
+    for p in base.rglob("*")
+    if p.is_file() and p.name.endswith(TEXT_SUFFIXES) and p.stat().st_size < 3_000_000
+)
+SAMPLE_DIRS = sorted(p for p in (ROOT / "samples").iterdir() if p.is_dir() and p.name != "generate")
+
+
+def read(paths: list[str], monkeypatch: pytest.MonkeyPatch, gate: bool) -> tuple[Any, ...]:
+    if gate:
+        monkeypatch.delenv("TRIAGE_NO_GATE", raising=False)
+    else:
+        monkeypatch.setenv("TRIAGE_NO_GATE", "1")
+    result = ReadResult()
+    events: list[Event] = list(read_inputs(paths, result))
+    stats: list[InputStats] = result.stats
+    return events, stats
+
+
+def same_both_ways(paths: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    gated_read = read(paths, monkeypatch, gate=True)
+    plain_read = read(paths, monkeypatch, gate=False)
+    assert gated_read[1] == plain_read[1]
+    assert gated_read[0] == plain_read[0]
+
+
+@pytest.mark.parametrize("path", SAMPLE_DIRS, ids=lambda p: p.name)
+def test_every_sample_reads_the_same_with_the_gate_on_and_off(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    same_both_ways([str(path)], monkeypatch)
+
+
+def test_every_text_fixture_reads_the_same_with_the_gate_on_and_off(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fixtures = [str(p) for p in TEXT_FILES if "fixtures" in p.parts]
+    assert fixtures
+    same_both_ways(fixtures, monkeypatch)
+
+
+def mixed_log(seed: int, dirty: bool) -> bytes:
+    """Real captured text lines from every sample and fixture, in runs, as one mixed stream."""
+    rnd = random.Random(seed)
+    blocks = [p.read_bytes() for p in TEXT_FILES if not p.name.endswith(".gz")]
+    out: list[bytes] = []
+    for _ in range(60):
+        lines = rnd.choice(blocks).split(b"\n")
+        start = rnd.randrange(len(lines))
+        out.extend(lines[start : start + rnd.randrange(1, 400)])
+    if dirty:  # what source._clean repairs, on real lines
+        marks = [
+            lambda b: b + b"\r",
+            lambda b: b"2024-05-01T12:00:00.1234567Z " + b,
+            lambda b: b"\x1b[31m" + b + b"\x1b[0m",
+            lambda b: b[:3] + b"\x00" + b[3:],
+            lambda b: b + b" \xff\xfe",
+            lambda b: b"    " + b,
+            lambda b: b"",
+            lambda b: b"x" * 700 + b,
+        ]
+        for i in rnd.sample(range(len(out)), len(out) // 20):
+            out[i] = rnd.choice(marks)(out[i])
+    data = b"\n".join(out)
+    return b"\xef\xbb\xbf" + data if seed % 2 else data
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_mixed_streams_read_the_same_across_chunk_and_window_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    monkeypatch.setattr(source, "CHUNK", rnd.choice([512, 4096, 65536]))
+    monkeypatch.setattr(source, "MAX_LINE", rnd.choice([600, 2000]))
+    monkeypatch.setattr(gated, "FIRST_WINDOW", rnd.choice([1, 100, 3000]))
+    monkeypatch.setattr(gated, "MAX_WINDOW", rnd.choice([200, 50000]))
+    log = tmp_path / "mixed.log"
+    log.write_bytes(mixed_log(seed, dirty=seed >= 4))
+    same_both_ways([str(log)], monkeypatch)
+
+
+def test_a_bad_byte_on_a_skipped_line_is_still_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "run.log"
+    log.write_bytes(b"plain line\n" * 50 + b"caf\xe9 au lait\n" + b"plain line\n" * 50)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    assert events == [] and dict(stats[0].skipped) == {"invalid-utf8": 1}
+    assert stats[0].lines == 101
+
+
+# -- the invariant behind the gate ---------------------------------------------------------------
+
+
+def snapshot(obj: Any, depth: int = 0) -> Any:
+    """A comparable picture of an object's whole state."""
+    if isinstance(obj, (str, bytes, int, float, bool, type(None))):
+        return obj
+    if isinstance(obj, dict):
+        return {k: snapshot(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [snapshot(v, depth + 1) for v in obj]
+    if isinstance(obj, (set, frozenset)):
+        return sorted(map(repr, obj))
+    fields = dict(getattr(obj, "__dict__", {}))
+    for name in getattr(type(obj), "__slots__", ()):
+        fields[name] = getattr(obj, name, None)
+    return (type(obj).__name__, snapshot(fields, depth + 1))
+
+
+def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
+    """feed() of a non-trigger line in a quiet state: no events, no change (or, for a tracking
+    state, exactly what skipped(no) does), and the claim the state announced."""
+    fed = copy.deepcopy(parser)
+    claimed, events = fed.feed(no, line)
+    assert events == [], (type(parser).__name__, line)
+    expected = copy.deepcopy(parser)
+    if quiet.tracks:
+        expected.skipped(no)
+    assert snapshot(fed) == snapshot(expected), (type(parser).__name__, no, line)
+    if quiet.claims == ALL:
+        assert claimed, line
+    elif quiet.claims == BLANK:
+        assert claimed == (not line.strip()), line
+    elif quiet.claims == NONE and not quiet.tracks:
+        assert not claimed, line
+
+
+STATES: dict[tuple[str, int], list[Any]] = {}  # quiet states met in the samples, by parser
+
+
+class Checked:
+    """A parser that checks every line it is fed against its own quiet() answer first."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.fmt = real.fmt
+
+    def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
+        quiet = self.real.quiet()
+        if quiet is not None:
+            kept = STATES.setdefault((type(self.real).__name__, id(quiet)), [])
+            if len(kept) < 6:
+                kept.append((copy.deepcopy(self.real), quiet, no))
+            if not quiet.wants(line):
+                check_quiet_line(self.real, quiet, no, line)
+        result: tuple[bool, list[Event]] = self.real.feed(no, line)
+        return result
+
+    def close(self) -> list[Event]:
+        result: list[Event] = self.real.close()
+        return result
+
+    def quiet(self) -> Quiet | None:
+        return None  # read line by line: every line is checked
+
+
+REAL_PARSERS = stream.text_parsers()
+
+
+@functools.cache
+def walk_every_input() -> dict[tuple[str, int], list[Any]]:
+    """Feed every line of every captured input through checking parsers; the states met."""
+    factories = [lambda path, make=make: Checked(make(path)) for make in REAL_PARSERS]
+    with (
+        mock.patch.object(stream, "text_parsers", lambda: factories),
+        mock.patch.dict(os.environ, {"TRIAGE_NO_GATE": "1"}),
+    ):
+        for path in TEXT_FILES:
+            list(read_inputs([str(path)], ReadResult()))
+    return STATES
+
+
+def test_a_quiet_parser_ignores_every_non_trigger_line_of_every_input() -> None:
+    states = walk_every_input()
+    assert {name for name, _ in states} == {
+        "PytestParser",
+        "JsRunnerParser",
+        "PrettyParser",
+        "StderrParser",
+        "TextBlockParser",
+    }
+
+
+FRAGMENTS = [
+    " ", "  ", "    ", "\t", "=", "====", "-", "---", "_", "::", "[", "]", "%]", "[gw0]", "!",
+    "(", ")", ": ", ":  ", "{", "}", "0", "12", "s", "in", " in 0.5s", "passed", "failed",
+    "ERROR", "Error", "error", "WARN", "INFO", "DEBUG", "FATAL", "LOG", "DETAIL", "E", "F", ".",
+    "✓", "×", "❯", "→", "⎯⎯⎯", "●", "▶", "✖", "✔", "ℹ", "FAIL", "PASS", "RUN  v", "Test Files",
+    "TAP version", "ok 1 - x", "# ", "Traceback (most recent call last):", "File", "tests/x.py",
+    "violates", "live log", "rootdir: ", "psql:", "at ", "Exception", "pid", "é", "\u00a0",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=8).map("".join) | st.text(max_size=30))
+def test_quiet_states_ignore_generated_non_trigger_lines(line: str) -> None:
+    for states in walk_every_input().values():
+        for parser, quiet, no in states:
+            if not quiet.wants(line):
+                check_quiet_line(parser, quiet, no + 1, line)
+
+
+def test_every_template_holds_one_of_the_needles_the_gate_scans_for() -> None:
+    idle = textblocks.IDLE.triggers
+    for template in textblocks.TEMPLATES:
+        assert idle.matches(template), template

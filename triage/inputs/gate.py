@@ -1,0 +1,177 @@
+"""What a text parser can let pass unseen: its triggers, and how the reader combines them.
+
+A parser in a quiet state (idle, or inside a block that only waits for its end) answers
+``quiet()`` with a ``Quiet``: for every line that matches none of its ``Triggers``, ``feed`` would
+return no events and change no state (``tracks``: change only the block's last line number, which
+``skipped(no)`` sets instead). ``claims`` says which of those lines ``feed`` claims, so that the
+parsers after it do not see them. While every parser the lines reach is quiet, the reader
+(gated.py) jumps to the next line matching the union of their triggers, found by
+``linescan.select`` over a big block of bytes; the lines in between are only counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+# Which non-trigger lines feed() claims in a quiet state.
+# BLANK: the lines that str.strip() empties; SOME: some others (no parser behind it may track)
+NONE, BLANK, ALL, SOME = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """Lines a quiet parser must see: starting / ending with, holding, or holding in any ASCII
+    case (given lower-case) one of these byte strings (UTF-8; a lone lead byte such as b"\\xe2"
+    stands for every character it starts)."""
+
+    prefixes: tuple[bytes, ...] = ()
+    suffixes: tuple[bytes, ...] = ()
+    needles: tuple[bytes, ...] = ()
+    folded: tuple[bytes, ...] = ()
+    keep_unless: tuple[bytes, ...] = ()  # lines NOT starting with one of these
+
+    def __or__(self, other: Triggers) -> Triggers:
+        def both(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> tuple[bytes, ...]:
+            return tuple(dict.fromkeys(a + b))
+
+        if self.keep_unless and other.keep_unless:
+            raise ValueError("one keep_unless set per gate")
+        return Triggers(
+            both(self.prefixes, other.prefixes),
+            both(self.suffixes, other.suffixes),
+            both(self.needles, other.needles),
+            both(self.folded, other.folded),
+            self.keep_unless or other.keep_unless,
+        )
+
+    def matches(self, line: str) -> bool:
+        """Whether the (cleaned) line is a trigger, as linescan.select decides on its bytes: the
+        reference for the invariant tests."""
+        data = line.encode("utf-8", "surrogatepass")
+        low = data.lower()  # ASCII letters only, as linescan folds them
+        return (
+            (bool(self.keep_unless) and not data.startswith(self.keep_unless))
+            or (bool(self.prefixes) and data.startswith(self.prefixes))
+            or (bool(self.suffixes) and data.endswith(self.suffixes))
+            or any(n in data for n in self.needles)
+            or any(f in low for f in self.folded)
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Quiet:
+    """A quiet state: see the module docstring."""
+
+    triggers: Triggers
+    claims: int = NONE
+    empty: bool = False  # the empty line is a trigger too (linescan cannot name it)
+    tracks: bool = False  # call skipped(last line number) instead of feeding the lines
+    apart: bool = False  # scanned on its own: gates that differ only here share the rest
+
+    def wants(self, line: str) -> bool:
+        """Whether the (cleaned) line must be fed: the reference for the invariant tests."""
+        return (self.empty and not line) or self.triggers.matches(line)
+
+
+class Quietable(Protocol):
+    def quiet(self) -> Quiet | None: ...
+
+
+# Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix.
+JSON = Triggers(prefixes=(b"{",), needles=(b"| {",))
+DIGITS = tuple(str(d).encode() for d in range(10))
+# Lines whose cleaning (source._clean) changes their text so that a raw-byte test could miss a
+# trigger: escape and NUL bytes (colour codes, binary), a GitHub timestamp in front (it starts
+# with a digit) and a trailing "\r" (suffixes are also tried with it).
+_ALWAYS = (b"\x1b", b"\x00")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One linescan.select call's worth of triggers, with what raw bytes need (see above)."""
+
+    keep_unless: tuple[bytes, ...]
+    prefixes: tuple[bytes, ...]
+    suffixes: tuple[bytes, ...]
+    needles: tuple[bytes, ...]
+    folded: tuple[bytes, ...]
+
+    @staticmethod
+    def of(t: Triggers, first: bool, empty: bool) -> Part:
+        prefixes = t.prefixes
+        if prefixes or empty:
+            # a GitHub stamp hides a line's real start (or that it is empty)
+            prefixes = tuple(dict.fromkeys(prefixes + DIGITS))
+        needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
+        part = Part(
+            t.keep_unless,
+            prefixes,
+            t.suffixes + tuple(s + b"\r" for s in t.suffixes),
+            needles,
+            t.folded,
+        )
+        return _PARTS.setdefault(part, part)  # one object per value: selections are cached by it
+
+
+_PARTS: dict[Part, Part] = {}
+
+
+@dataclass(frozen=True, eq=False)
+class Gate:
+    """The union of the quiet states of the parsers a line reaches, as linescan passes: one for
+    the reader's own triggers and the shared ones, one for each ``apart`` set."""
+
+    parts: tuple[Part, ...]
+    empty: bool  # stop at an empty line
+    tracking: tuple[int, ...]  # positions (in the parser list) of parsers to call skipped()
+    blank_before: tuple[int, ...]  # those of them behind a parser that claims blank lines
+
+    @staticmethod
+    def build(quiets: Sequence[Quiet]) -> Gate | None:
+        """The gate, or None when a parser that claims unknown lines precedes a tracking one."""
+        shared = JSON
+        apart: list[Triggers] = []
+        tracking: list[int] = []
+        blank_before: list[int] = []
+        blank = False
+        for i, q in enumerate(quiets):
+            if q.apart:
+                apart.append(q.triggers)
+            else:
+                shared = shared | q.triggers
+            if q.tracks:
+                if any(p.claims == SOME for p in quiets[:i]):
+                    return None
+                tracking.append(i)
+                if blank:
+                    blank_before.append(i)
+            blank = blank or q.claims == BLANK
+        empty = any(q.empty for q in quiets)
+        parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
+        return Gate(tuple(parts), empty, tuple(tracking), tuple(blank_before))
+
+
+class Gates:
+    """The current gate of a list of parsers (None while one must see every line), cached."""
+
+    def __init__(self, parsers: Sequence[Quietable]) -> None:
+        self._quiets: list[Callable[[], Quiet | None]] = [p.quiet for p in parsers]
+        self._cache: dict[tuple[int, ...], tuple[Gate | None, tuple[Quiet, ...]]] = {}
+
+    def current(self) -> Gate | None:
+        quiets: list[Quiet] = []
+        for quiet in self._quiets:
+            q = quiet()
+            if q is None:
+                return None
+            quiets.append(q)
+            if q.claims == ALL:
+                break
+        key = tuple(map(id, quiets))
+        hit = self._cache.get(key)
+        if hit is None:
+            # the Quiet objects are kept with their gate so their ids stay theirs
+            hit = self._cache[key] = (Gate.build(quiets), tuple(quiets))
+        return hit[0]

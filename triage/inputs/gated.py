@@ -1,0 +1,199 @@
+"""Numbered text lines, as source.iter_lines cuts and cleans them, minus the lines no one needs.
+
+``GatedLines`` is what read_stream reads a text input through. Before each line it asks
+``gate()`` (set by read_stream) for the current Gate (gate.py); while there is one, it jumps to the
+next line matching the gate's triggers, found by ``linescan.select`` over the bytes ahead, and
+counts the lines in between without decoding them. Everything else (chunking, over-long lines,
+BOM, UTF-16, the last line without "\\n") is source.pieces, so numbering and counts are the same.
+A run of lines holding invalid UTF-8 is read line by line (the skip counter needs each one).
+``TRIAGE_NO_GATE=1`` turns the skipping off.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from bisect import bisect_left
+from collections.abc import Callable, Generator, Iterator
+from typing import BinaryIO
+
+from triage.inputs import linescan, source
+from triage.inputs.gate import Gate, Part
+from triage.inputs.source import Counts, _clean, _decode
+
+FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
+MAX_WINDOW = 4 << 20
+
+
+def enabled() -> bool:
+    return not os.environ.get("TRIAGE_NO_GATE")
+
+
+class GatedLines:
+    """Iterable of (line number, text); see the module docstring."""
+
+    def __init__(self, stream: BinaryIO, counts: Counts) -> None:
+        self.stream = stream
+        self.counts = counts
+        self.gate: Callable[[], Gate | None] | None = None
+        # (gate, number of the last skipped line, of the last one that is not blank; 0: none)
+        self.on_skip: Callable[[Gate, int, int], None] | None = None
+        self.limit: Callable[[Gate], int] | None = None  # a line tracking parsers must be fed
+
+    def __iter__(self) -> Iterator[tuple[int, str]]:
+        stream, counts = self.stream, self.counts
+        first = stream.read(source.CHUNK)
+        encoding, skip = source._decoder_for(first[:4])
+        if encoding == "utf-16":
+            yield from source._iter_utf16(first, stream, counts)
+            return
+        lineno = 0
+        for buf, start, end, single in source.pieces(first[skip:], stream, counts):
+            if single is not None:
+                lineno += 1
+                yield lineno, single
+                continue
+            if self.gate is not None and _valid(buf, start, end):
+                lineno = yield from self._run(buf, start, end, lineno)
+            else:
+                for line in source.run_texts(buf, start, end, counts):
+                    lineno += 1
+                    yield lineno, line
+            counts.lines = lineno
+        counts.lines = lineno
+
+    def _run(
+        self, buf: bytes, start: int, end: int, base: int
+    ) -> Generator[tuple[int, str], None, int]:
+        """The lines of buf[start:end] (valid UTF-8), numbered after ``base``; returns the last
+        line number."""
+        counts = self.counts
+        gate_of = self.gate
+        selections: dict[Part, _Selection] = {}
+        pos, index = start, 0
+        while pos < end:
+            gate = gate_of() if gate_of is not None else None
+            if gate is not None:
+                nxt, at = index, end + 1
+                for part in gate.parts:
+                    sel = selections.get(part)
+                    if sel is None:
+                        sel = selections[part] = _Selection(buf, end, part)
+                    got, got_at = sel.next(pos, index)
+                    if got_at < at:
+                        nxt, at = got, got_at
+                if gate.empty and nxt > index:
+                    nxt, at = _empty_before(buf, pos, index, nxt, at)
+                if gate.tracking and nxt > index and self.limit is not None:
+                    cap = self.limit(gate) - base - 1  # index of the line that must be fed
+                    if cap < nxt:
+                        nxt, at = max(cap, index), _advance(buf, pos, max(cap, index) - index)
+                if nxt > index:
+                    if gate.tracking and self.on_skip is not None:
+                        last = base + nxt
+                        solid = _last_solid(buf, pos, at, last) if gate.blank_before else last
+                        self.on_skip(gate, last, solid)
+                    pos, index = at, nxt
+                    if pos >= end:
+                        break
+            e = buf.find(b"\n", pos, end)
+            raw = buf[pos:e]
+            if raw[-1:] == b"\r" or raw[:1].isdigit() or b"\x1b" in raw or b"\x00" in raw:
+                line = _decode(raw, counts)
+            else:
+                line = raw.decode()
+            pos = e + 1
+            index += 1
+            yield base + index, line
+        return base + index
+
+
+class _Selection:
+    """The lines of one run that one gate selects, found window by window as the reader moves."""
+
+    __slots__ = ("buf", "end", "args", "starts", "indexes", "k", "scanned", "at", "window")
+
+    def __init__(self, buf: bytes, end: int, part: Part) -> None:
+        self.buf, self.end = buf, end
+        self.args = {
+            "keep_unless": part.keep_unless,
+            "prefixes": part.prefixes,
+            "suffixes": part.suffixes,
+            "needles": part.needles,
+            "folded": part.folded,
+        }
+        self.starts: list[int] = []
+        self.indexes: list[int] = []
+        self.k = 0
+        self.scanned = -1  # selected lines are known for lines starting before this position
+        self.at = 0  # index of the line starting at ``scanned``
+        self.window = FIRST_WINDOW
+
+    def next(self, pos: int, index: int) -> tuple[int, int]:
+        """(index, start) of the first selected line starting at or after ``pos`` (the line
+        ``index``), or (lines in the run, end)."""
+        if pos > self.scanned:
+            self.starts, self.indexes, self.k = [], [], 0
+            self.scanned, self.at, self.window = pos, index, FIRST_WINDOW
+        while True:
+            k = bisect_left(self.starts, pos, self.k)
+            if k < len(self.starts):
+                self.k = k
+                return self.indexes[k], self.starts[k]
+            self.k = k
+            if self.scanned >= self.end:
+                return self.at, self.end
+            self._scan()
+
+    def _scan(self) -> None:
+        first, end = self.scanned, self.end
+        stop = end if first + self.window >= end else self.buf.find(b"\n", first + self.window) + 1
+        count, found = linescan.select(self.buf, first, stop, stop, **self.args)
+        at = self.at
+        self.starts.extend(s for _, s, _ in found)
+        self.indexes.extend(at + i for i, _, _ in found)
+        self.scanned, self.at = stop, at + count
+        self.window = min(self.window * 2, MAX_WINDOW)
+
+
+def _valid(buf: bytes, start: int, end: int) -> bool:
+    if buf.isascii():
+        return True
+    try:
+        codecs.utf_8_decode(memoryview(buf)[start:end], "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _empty_before(buf: bytes, pos: int, index: int, nxt: int, at: int) -> tuple[int, int]:
+    """The first empty line (or lone "\\r") starting in [pos, at), if any, else (nxt, at)."""
+    if buf[pos : pos + 1] == b"\n" or buf[pos : pos + 2] == b"\r\n":
+        return index, pos
+    best = at
+    for pattern in (b"\n\n", b"\n\r\n"):
+        k = buf.find(pattern, pos, at + 1)
+        if k >= 0 and k + 1 < best:
+            best = k + 1
+    if best == at:
+        return nxt, at
+    return index + buf.count(b"\n", pos, best), best
+
+
+def _advance(buf: bytes, pos: int, lines: int) -> int:
+    for _ in range(lines):
+        pos = buf.find(b"\n", pos) + 1
+    return pos
+
+
+def _last_solid(buf: bytes, pos: int, at: int, last: int) -> int:
+    """Number of the last line in [pos, at) whose text is not blank (``last`` is the number of
+    the line ending at at - 1); 0 when all are blank."""
+    e = at - 1
+    while e >= pos:
+        s = buf.rfind(b"\n", pos, e) + 1 or pos
+        if _clean(buf[s:e].decode()).strip():
+            return last
+        last -= 1
+        e = s - 1
+    return 0
