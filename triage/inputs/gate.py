@@ -88,7 +88,7 @@ DIGITS = tuple(str(d).encode() for d in range(10))
 _ALWAYS = (b"\x1b", b"\x00")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Part:
     """One linescan.select call's worth of triggers, with what raw bytes need (see above)."""
 
@@ -105,17 +105,15 @@ class Part:
             # a GitHub stamp hides a line's real start (or that it is empty)
             prefixes = tuple(dict.fromkeys(prefixes + DIGITS))
         needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
-        part = Part(
-            t.keep_unless,
-            prefixes,
-            t.suffixes + tuple(s + b"\r" for s in t.suffixes),
-            needles,
-            t.folded,
-        )
-        return _PARTS.setdefault(part, part)  # one object per value: selections are cached by it
+        suffixes = t.suffixes + tuple(s + b"\r" for s in t.suffixes)
+        key = (t.keep_unless, prefixes, suffixes, needles, t.folded)
+        part = _PARTS.get(key)
+        if part is None:  # one object per value: selections are cached by identity
+            part = _PARTS[key] = Part(*key)
+        return part
 
 
-_PARTS: dict[Part, Part] = {}
+_PARTS: dict[tuple[tuple[bytes, ...], ...], Part] = {}
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,7 +156,7 @@ class Gates:
 
     def __init__(self, parsers: Sequence[Quietable]) -> None:
         self._quiets: list[Callable[[], Quiet | None]] = [p.quiet for p in parsers]
-        self._cache: dict[tuple[int, ...], tuple[Gate | None, tuple[Quiet, ...]]] = {}
+        self._cache: dict[tuple[Quiet, ...], tuple[Gate | None, tuple[Quiet, ...]]] = {}
 
     def current(self) -> Gate | None:
         quiets: list[Quiet] = []
@@ -169,7 +167,7 @@ class Gates:
             quiets.append(q)
             if q.claims == ALL:
                 break
-        key = tuple(map(id, quiets))
+        key = tuple(quiets)  # Quiet objects hash by identity
         hit = self._cache.get(key)
         if hit is None:
             # the Quiet objects are kept with their gate so their ids stay theirs

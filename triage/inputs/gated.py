@@ -39,6 +39,7 @@ class GatedLines:
         # (gate, number of the last skipped line, of the last one that is not blank; 0: none)
         self.on_skip: Callable[[Gate, int, int], None] | None = None
         self.limit: Callable[[Gate], int] | None = None  # a line tracking parsers must be fed
+        self.waiting: list[object] = []  # while not empty (a JSON fragment waits), no skipping
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -69,10 +70,11 @@ class GatedLines:
         line number."""
         counts = self.counts
         gate_of = self.gate
+        waiting = self.waiting
         selections: dict[Part, _Selection] = {}
         pos, index = start, 0
         while pos < end:
-            gate = gate_of() if gate_of is not None else None
+            gate = None if waiting or gate_of is None else gate_of()
             if gate is not None:
                 nxt, at = index, end + 1
                 for part in gate.parts:
@@ -82,17 +84,11 @@ class GatedLines:
                     got, got_at = sel.next(pos, index)
                     if got_at < at:
                         nxt, at = got, got_at
-                if gate.empty and nxt > index:
-                    nxt, at = _empty_before(buf, pos, index, nxt, at)
-                if gate.tracking and nxt > index and self.limit is not None:
-                    cap = self.limit(gate) - base - 1  # index of the line that must be fed
-                    if cap < nxt:
-                        nxt, at = max(cap, index), _advance(buf, pos, max(cap, index) - index)
                 if nxt > index:
-                    if gate.tracking and self.on_skip is not None:
-                        last = base + nxt
-                        solid = _last_solid(buf, pos, at, last) if gate.blank_before else last
-                        self.on_skip(gate, last, solid)
+                    if gate.empty:
+                        nxt, at = _empty_before(buf, pos, index, nxt, at)
+                    if gate.tracking:
+                        nxt, at = self._track(gate, buf, pos, index, nxt, at, base)
                     pos, index = at, nxt
                     if pos >= end:
                         break
@@ -106,6 +102,21 @@ class GatedLines:
             index += 1
             yield base + index, line
         return base + index
+
+    def _track(
+        self, gate: Gate, buf: bytes, pos: int, index: int, nxt: int, at: int, base: int
+    ) -> tuple[int, int]:
+        """Tell the tracking parsers which lines they were spared; stop where one must look."""
+        if self.limit is not None:
+            cap = self.limit(gate) - base - 1  # index of the line that must be fed
+            if cap < nxt:
+                nxt = max(cap, index)
+                at = _advance(buf, pos, nxt - index)
+        if nxt > index and self.on_skip is not None:
+            last = base + nxt
+            solid = _last_solid(buf, pos, at, last) if gate.blank_before else last
+            self.on_skip(gate, last, solid)
+        return nxt, at
 
 
 class _Selection:
@@ -135,11 +146,14 @@ class _Selection:
         if pos > self.scanned:
             self.starts, self.indexes, self.k = [], [], 0
             self.scanned, self.at, self.window = pos, index, FIRST_WINDOW
+        starts, k = self.starts, self.k
+        if k < len(starts) and starts[k] >= pos:
+            return self.indexes[k], starts[k]
         while True:
-            k = bisect_left(self.starts, pos, self.k)
-            if k < len(self.starts):
+            k = bisect_left(starts, pos, k)
+            if k < len(starts):
                 self.k = k
-                return self.indexes[k], self.starts[k]
+                return self.indexes[k], starts[k]
             self.k = k
             if self.scanned >= self.end:
                 return self.at, self.end

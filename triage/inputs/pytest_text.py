@@ -48,9 +48,9 @@ NOT_MINE: tuple[bool, list[Event]] = (False, [])
 _ENDS = (b"=", b"no tests ran", *DIGITS)  # a major rule, the final line
 IDLE = Quiet(
     Triggers(
-        prefixes=(*_ENDS, b"[gw", b"-", b"!", b"scheduling tests"),
+        prefixes=(*_ENDS, b"[gw", b"!", b"scheduling tests"),
         suffixes=(b"%]",),
-        needles=(b"::",),
+        needles=(b"::", b"live log "),
     )
 )
 IN_HEADER = Quiet(Triggers(prefixes=(*_ENDS, b"rootdir: ")), claims=ALL, empty=True)

@@ -140,10 +140,6 @@ def read_stream(path: str, lines: Iterable[tuple[int, str]], counts: Counts) -> 
 def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]) -> None:
     """Let ``lines`` skip what no parser would act on (never while a JSON fragment waits)."""
     gates = Gates(parsers)
-    current = gates.current
-
-    def gate() -> Gate | None:
-        return None if pending else current()
 
     def on_skip(gate: Gate, last: int, solid: int) -> None:
         for i in gate.tracking:
@@ -154,7 +150,8 @@ def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]
     def limit(gate: Gate) -> int:
         return min(parsers[i].skip_limit() for i in gate.tracking)  # type: ignore[attr-defined]
 
-    lines.gate, lines.on_skip, lines.limit = gate, on_skip, limit
+    lines.gate, lines.on_skip, lines.limit = gates.current, on_skip, limit
+    lines.waiting = pending
 
 
 def _peel(line: str) -> str:
