@@ -229,3 +229,26 @@ def test_every_template_holds_one_of_the_needles_the_gate_scans_for() -> None:
     idle = textblocks.IDLE.triggers
     for template in textblocks.TEMPLATES:
         assert idle.matches(template), template
+
+
+def test_a_runaway_traceback_is_cut_at_the_same_line_with_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
+    head = lines.index(b"Traceback (most recent call last):")
+    frames = [ln for ln in lines[head + 1 : head + 40] if ln.startswith(b"  ")]
+    body = frames * (2 * textblocks.MAX_BLOCK_LINES // len(frames))
+    log = tmp_path / "run.log"
+    log.write_bytes(b"\n".join([lines[head], *body, *lines[head + 60 : head + 70]]) + b"\n")
+    limits: list[int] = []
+    real_limit = textblocks.TextBlockParser.skip_limit
+
+    def limit(self: textblocks.TextBlockParser) -> int:
+        limits.append(real_limit(self))
+        return limits[-1]
+
+    monkeypatch.setattr(textblocks.TextBlockParser, "skip_limit", limit)
+    same_both_ways([str(log)], monkeypatch)
+    assert textblocks.MAX_BLOCK_LINES + 1 in limits  # the skipping stopped at the cut
+    events, _ = read([str(log)], monkeypatch, gate=True)
+    assert [ev.kind for ev in events] == ["error"]  # the exception line, read on its own
