@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
     pattern *items;
     Py_ssize_t n;
+    unsigned char first[256], last[256]; /* does some pattern start / end with this byte? */
 } pattern_set;
 
 typedef struct {
@@ -50,6 +51,8 @@ static int spans_push(span_list *l, Py_ssize_t s, Py_ssize_t e, Py_ssize_t index
 static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
     out->n = 0;
     out->items = NULL;
+    memset(out->first, 0, sizeof(out->first));
+    memset(out->last, 0, sizeof(out->last));
     if (seq == NULL || seq == Py_None) return 0;
     if (!PyTuple_Check(seq)) {
         PyErr_Format(PyExc_TypeError, "%s must be a tuple of bytes", what);
@@ -68,8 +71,11 @@ static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
             return -1;
         }
         if (PyBytes_GET_SIZE(item) == 0) continue;
-        out->items[out->n].bytes = (const unsigned char *)PyBytes_AS_STRING(item);
-        out->items[out->n].len = PyBytes_GET_SIZE(item);
+        const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(item);
+        Py_ssize_t k = PyBytes_GET_SIZE(item);
+        out->items[out->n].bytes = b;
+        out->items[out->n].len = k;
+        out->first[b[0]] = out->last[b[k - 1]] = 1;
         out->n++;
     }
     return 0;
@@ -222,11 +228,19 @@ typedef struct {
     Py_ssize_t at; /* where in the needle its 3-byte fingerprint starts */
 } needle_ref;
 
+#define GROUPS 8     /* up to 64 needles get a bucket each, in up to 8 passes */
+#define PER_BUCKET 16 /* beyond GROUPS * 8 * PER_BUCKET needles the per-needle path is used */
+
 typedef struct {
     unsigned char lo[FP][16], hi[FP][16];
-    needle_ref refs[8][64]; /* more than 64 needles in a bucket: the per-needle path is used */
+    needle_ref refs[8][PER_BUCKET];
     int count[8];
 } teddy;
+
+typedef struct {
+    teddy group[GROUPS];
+    int n;
+} teddy_set;
 
 #define SAMPLE (16 << 10)
 #define HASH(a, b, c) ((((unsigned)(a) * 961u) + ((unsigned)(b) * 31u) + (unsigned)(c)) & 4095u)
@@ -247,9 +261,11 @@ static Py_ssize_t rarest_window(const pattern *p, const unsigned short *seen) {
     return best;
 }
 
-static int teddy_build(teddy *t, const pattern_set *exact, const pattern_set *folded,
+/* Needles sharing a bucket multiply each other's false candidates, so more than 8 needles are
+ * spread over several passes (groups) before any bucket is shared. */
+static int teddy_build(teddy_set *ts, const pattern_set *exact, const pattern_set *folded,
                        const unsigned char *sample, Py_ssize_t n) {
-    memset(t, 0, sizeof(*t));
+    memset(ts, 0, sizeof(*ts));
     unsigned short *seen = calloc(4096, sizeof(unsigned short));
     if (!seen) return -1;
     for (Py_ssize_t i = 0; i + 2 < n && i < SAMPLE; i++) {
@@ -257,11 +273,13 @@ static int teddy_build(teddy *t, const pattern_set *exact, const pattern_set *fo
         if (seen[h] < 65535) seen[h]++;
     }
     Py_ssize_t total = exact->n + folded->n;
+    ts->n = (int)((total + 7) / 8 < GROUPS ? (total + 7) / 8 : GROUPS);
     for (Py_ssize_t j = 0; j < total; j++) {
         int fold = j >= exact->n;
         const pattern *p = fold ? &folded->items[j - exact->n] : &exact->items[j];
-        int b = (int)(j % 8);
-        if (t->count[b] == 64) {
+        teddy *t = &ts->group[j % ts->n];
+        int b = (int)((j / ts->n) % 8);
+        if (t->count[b] == PER_BUCKET) {
             free(seen);
             return -1;
         }
@@ -401,18 +419,23 @@ static int find_needles(const unsigned char *d, Py_ssize_t first, Py_ssize_t sto
 
 static int starts_with_any(const unsigned char *d, Py_ssize_t s, Py_ssize_t e,
                            const pattern_set *set) {
+    if (s == e || !set->first[d[s]]) return 0;
     for (Py_ssize_t j = 0; j < set->n; j++) {
-        Py_ssize_t k = set->items[j].len;
-        if (e - s >= k && memcmp(d + s, set->items[j].bytes, (size_t)k) == 0) return 1;
+        const pattern *p = &set->items[j];
+        if (p->bytes[0] == d[s] && e - s >= p->len && memcmp(d + s, p->bytes, (size_t)p->len) == 0)
+            return 1;
     }
     return 0;
 }
 
 static int ends_with_any(const unsigned char *d, Py_ssize_t s, Py_ssize_t e,
                          const pattern_set *set) {
+    if (s == e || !set->last[d[e - 1]]) return 0;
     for (Py_ssize_t j = 0; j < set->n; j++) {
-        Py_ssize_t k = set->items[j].len;
-        if (e - s >= k && memcmp(d + e - k, set->items[j].bytes, (size_t)k) == 0) return 1;
+        const pattern *p = &set->items[j];
+        if (p->bytes[p->len - 1] == d[e - 1] && e - s >= p->len &&
+            memcmp(d + e - p->len, p->bytes, (size_t)p->len) == 0)
+            return 1;
     }
     return 0;
 }
@@ -432,7 +455,8 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOO", kwlist, &view, &first, &stop,
                                      &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o))
         return NULL;
-    pattern_set sets[5] = {{NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}, {NULL, 0}};
+    pattern_set sets[5];
+    for (int j = 0; j < 5; j++) sets[j].items = NULL;
     if (read_patterns(keep_o, &sets[0], "keep_unless") < 0 ||
         read_patterns(pre_o, &sets[1], "prefixes") < 0 ||
         read_patterns(suf_o, &sets[2], "suffixes") < 0 ||
@@ -452,7 +476,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     void *tables = NULL;
 #ifdef HAVE_VECTORS
     if (use_avx2 && sets[3].n + sets[4].n > 0) {
-        tables = PyMem_Malloc(sizeof(teddy));
+        tables = PyMem_Malloc(sizeof(teddy_set));
         if (tables && teddy_build(tables, &sets[3], &sets[4], (const unsigned char *)view.buf + first,
                                   end - first) < 0) {
             PyMem_Free(tables);
@@ -468,14 +492,15 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     Py_BEGIN_ALLOW_THREADS
 #ifdef HAVE_VECTORS
     if (use_avx2 && tables != NULL)
-        failed = teddy_scan(d, first, stop, end, tables, &found) < 0;
+        for (int g = 0; g < ((teddy_set *)tables)->n && !failed; g++)
+            failed = teddy_scan(d, first, stop, end, &((teddy_set *)tables)->group[g], &found) < 0;
     else
 #endif
         failed = find_needles(d, first, stop, end, &sets[3], &sets[4], &found) < 0;
     /* needle hits in file order: the one-pass filter finds them so; the per-needle path not */
     int sorted = 0;
 #ifdef HAVE_VECTORS
-    sorted = use_avx2 && tables != NULL;
+    sorted = use_avx2 && tables != NULL && ((teddy_set *)tables)->n == 1;
 #endif
     if (!failed && !sorted && found.n) {
         qsort(found.items, (size_t)found.n, sizeof(span), by_start);
