@@ -252,3 +252,20 @@ def test_a_runaway_traceback_is_cut_at_the_same_line_with_the_gate(
     assert textblocks.MAX_BLOCK_LINES + 1 in limits  # the skipping stopped at the cut
     events, _ = read([str(log)], monkeypatch, gate=True)
     assert [ev.kind for ev in events] == ["error"]  # the exception line, read on its own
+
+
+def test_quiet_pino_records_inside_runner_text_are_skipped_like_read_stream_skips_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service's info records interleaved with test-runner text: the gate jumps over them
+    undecoded, and the input still reads as pino (its format is recorded at the same point)."""
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = [b for b in pino if b.startswith(b'{"level":30,') and b"rror" not in b][:3000]
+    text = (ROOT / "samples" / "incident-cleanup-race" / "run.log").read_bytes().split(b"\n")
+    lines = text[:5] + quiet[:1000] + text[5:] + quiet[1000:] + text
+    log = tmp_path / "service-and-tests.log"
+    log.write_bytes(b"\n".join(lines))
+    same_both_ways([str(log)], monkeypatch)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    assert "pino" in stats[0].formats and stats[0].lines == len(lines) - (lines[-1] == b"")
+    assert events

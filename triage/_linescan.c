@@ -1,6 +1,7 @@
 /* Native line selection for big inputs: see triage/inputs/linescan.py for the contract.
  *
- * select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), folded=())
+ * select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), folded=(),
+ *        quiet=())
  *   -> (lines, [(index, start, end), ...])
  *
  * Needles are found with an SSE2 filter on each needle's first and last byte (16 positions per
@@ -81,8 +82,10 @@ static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
     return 0;
 }
 
+#define SETS 6 /* keep_unless, prefixes, suffixes, needles, folded, quiet */
+
 static void free_patterns(pattern_set *sets) {
-    for (int j = 0; j < 5; j++) {
+    for (int j = 0; j < SETS; j++) {
         PyMem_Free(sets[j].items);
         sets[j].items = NULL;
     }
@@ -447,21 +450,24 @@ static int by_start(const void *a, const void *b) {
 
 static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
-    static char *kwlist[] = {"data",     "first",   "stop",    "end", "keep_unless",
-                             "prefixes", "suffixes", "needles", "folded", NULL};
+    static char *kwlist[] = {"data",     "first",    "stop",    "end",    "keep_unless",
+                             "prefixes", "suffixes", "needles", "folded", "quiet",
+                             NULL};
     Py_buffer view;
     Py_ssize_t first, stop, end;
     PyObject *keep_o = NULL, *pre_o = NULL, *suf_o = NULL, *needle_o = NULL, *fold_o = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOO", kwlist, &view, &first, &stop,
-                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o))
+    PyObject *quiet_o = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOO", kwlist, &view, &first, &stop,
+                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o, &quiet_o))
         return NULL;
-    pattern_set sets[5];
-    for (int j = 0; j < 5; j++) sets[j].items = NULL;
+    pattern_set sets[SETS];
+    for (int j = 0; j < SETS; j++) sets[j].items = NULL;
     if (read_patterns(keep_o, &sets[0], "keep_unless") < 0 ||
         read_patterns(pre_o, &sets[1], "prefixes") < 0 ||
         read_patterns(suf_o, &sets[2], "suffixes") < 0 ||
         read_patterns(needle_o, &sets[3], "needles") < 0 ||
-        read_patterns(fold_o, &sets[4], "folded") < 0) {
+        read_patterns(fold_o, &sets[4], "folded") < 0 ||
+        read_patterns(quiet_o, &sets[5], "quiet") < 0) {
         free_patterns(sets);
         PyBuffer_Release(&view);
         return NULL;
@@ -518,9 +524,10 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
             Py_ssize_t e = line_end(d, pos, end);
             int take = next < found.n && found.items[next].start == pos;
             next += take;
-            take = take || (sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
-                   (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
-                   (sets[2].n && ends_with_any(d, pos, e, &sets[2]));
+            take = take || (!(sets[5].n && starts_with_any(d, pos, e, &sets[5])) &&
+                            ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
+                             (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
+                             (sets[2].n && ends_with_any(d, pos, e, &sets[2]))));
             if (take && spans_push(&walked, pos, e, index) < 0) {
                 failed = 1;
                 break;
@@ -595,7 +602,7 @@ static PyMethodDef methods[] = {
     {"_set_isa", linescan_set_isa, METH_O, "_set_isa(name) -> the previous one (tests only)"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
-     "folded=()) -> (lines, [(index, start, end)])"},
+     "folded=(), quiet=()) -> (lines, [(index, start, end)])"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -10,5 +10,6 @@ def select(
     suffixes: tuple[bytes, ...] = (),
     needles: tuple[bytes, ...] = (),
     folded: tuple[bytes, ...] = (),
+    quiet: tuple[bytes, ...] = (),
 ) -> tuple[int, list[tuple[int, int, int]]]: ...
 def _set_isa(name: str) -> str: ...

@@ -15,6 +15,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
+
 # Which non-trigger lines feed() claims in a quiet state.
 # BLANK: the lines that str.strip() empties; SOME: some others (no parser behind it may track)
 NONE, BLANK, ALL, SOME = 0, 1, 2, 3
@@ -31,6 +33,8 @@ class Triggers:
     needles: tuple[bytes, ...] = ()
     folded: tuple[bytes, ...] = ()
     keep_unless: tuple[bytes, ...] = ()  # lines NOT starting with one of these
+    # lines starting with one of these are triggers only through needles / folded (quiet pino)
+    quiet: tuple[bytes, ...] = ()
 
     def __or__(self, other: Triggers) -> Triggers:
         def both(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -44,6 +48,7 @@ class Triggers:
             both(self.needles, other.needles),
             both(self.folded, other.folded),
             self.keep_unless or other.keep_unless,
+            both(self.quiet, other.quiet),
         )
 
     def matches(self, line: str) -> bool:
@@ -51,10 +56,11 @@ class Triggers:
         reference for the invariant tests."""
         data = line.encode("utf-8", "surrogatepass")
         low = data.lower()  # ASCII letters only, as linescan folds them
+        quiet = bool(self.quiet) and data.startswith(self.quiet)
         return (
-            (bool(self.keep_unless) and not data.startswith(self.keep_unless))
-            or (bool(self.prefixes) and data.startswith(self.prefixes))
-            or (bool(self.suffixes) and data.endswith(self.suffixes))
+            (not quiet and bool(self.keep_unless) and not data.startswith(self.keep_unless))
+            or (not quiet and bool(self.prefixes) and data.startswith(self.prefixes))
+            or (not quiet and bool(self.suffixes) and data.endswith(self.suffixes))
             or any(n in data for n in self.needles)
             or any(f in low for f in self.folded)
         )
@@ -80,7 +86,8 @@ class Quietable(Protocol):
 
 
 # Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix.
-JSON = Triggers(prefixes=(b"{",), needles=(b"| {",))
+# A quiet pino record (jsonrec.worth_decoding) is skipped by read_stream itself: not a trigger.
+JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES), quiet=QUIET_PREFIXES)
 DIGITS = tuple(str(d).encode() for d in range(10))
 # Lines whose cleaning (source._clean) changes their text so that a raw-byte test could miss a
 # trigger: escape and NUL bytes (colour codes, binary), a GitHub timestamp in front (it starts
@@ -97,6 +104,7 @@ class Part:
     suffixes: tuple[bytes, ...]
     needles: tuple[bytes, ...]
     folded: tuple[bytes, ...]
+    quiet: tuple[bytes, ...]
 
     @staticmethod
     def of(t: Triggers, first: bool, empty: bool) -> Part:
@@ -106,7 +114,7 @@ class Part:
             prefixes = tuple(dict.fromkeys(prefixes + DIGITS))
         needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
         suffixes = t.suffixes + tuple(s + b"\r" for s in t.suffixes)
-        key = (t.keep_unless, prefixes, suffixes, needles, t.folded)
+        key = (t.keep_unless, prefixes, suffixes, needles, t.folded, t.quiet)
         part = _PARTS.get(key)
         if part is None:  # one object per value: selections are cached by identity
             part = _PARTS[key] = Part(*key)

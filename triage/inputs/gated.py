@@ -89,6 +89,8 @@ class GatedLines:
                         nxt, at = _empty_before(buf, pos, index, nxt, at)
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base)
+                    if "pino" not in counts.formats and _pino_between(buf, pos, at):
+                        counts.saw_format("pino")  # a quiet record skipped, as read_stream does
                     pos, index = at, nxt
                     if pos >= end:
                         break
@@ -132,6 +134,7 @@ class _Selection:
             "suffixes": part.suffixes,
             "needles": part.needles,
             "folded": part.folded,
+            "quiet": part.quiet,
         }
         self.starts: list[int] = []
         self.indexes: list[int] = []
@@ -168,6 +171,11 @@ class _Selection:
         self.indexes.extend(at + i for i, _, _ in found)
         self.scanned, self.at = stop, at + count
         self.window = min(self.window * 2, MAX_WINDOW)
+
+
+def _pino_between(buf: bytes, pos: int, at: int) -> bool:
+    """Whether a skipped line in [pos, at) is a JSON record: only quiet pino ones are skipped."""
+    return buf[pos : pos + 1] == b"{" or buf.find(b"\n{", pos, at - 1) >= 0
 
 
 def _valid(buf: bytes, start: int, end: int) -> bool:

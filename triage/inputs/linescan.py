@@ -11,6 +11,9 @@ for those that match any of:
 - ``folded``: the line contains one of these, ASCII letters compared case-insensitively
   (give them lower-case).
 
+A line starting with one of ``quiet`` is taken only for a needle (or folded needle), never for
+the first three reasons (pino records at info level inside a text stream).
+
 The native version (``triage/_linescan.c``, built at install when a C compiler is there) scans
 with SSE2 and releases the GIL, so threads scan blocks of one memory-mapped file side by side.
 The Python version gives the same answer more slowly; ``TRIAGE_PURE_PYTHON=1`` forces it.
@@ -38,6 +41,7 @@ class _Select(Protocol):
         suffixes: tuple[bytes, ...] = (),
         needles: tuple[bytes, ...] = (),
         folded: tuple[bytes, ...] = (),
+        quiet: tuple[bytes, ...] = (),
     ) -> Selected: ...
 
 
@@ -51,6 +55,7 @@ def select_py(
     suffixes: tuple[bytes, ...] = (),
     needles: tuple[bytes, ...] = (),
     folded: tuple[bytes, ...] = (),
+    quiet: tuple[bytes, ...] = (),
 ) -> Selected:
     """The reference: what the native scanner must return, found with bytes methods."""
     buf = bytes(data[:end]) if not isinstance(data, bytes) else data[:end]
@@ -83,12 +88,14 @@ def select_py(
             e = buf.find(b"\n", pos, end)
             e = end if e < 0 else e
             line = buf[pos:e]
-            if (
+            if (quiet and line.startswith(quiet)) or not (
                 (keep_unless and not line.startswith(keep_unless))
                 or (prefixes and line.startswith(prefixes))
                 or (suffixes and line.endswith(suffixes))
             ):
-                starts[pos] = e
+                pos = e + 1
+                continue
+            starts[pos] = e
             pos = e + 1
     out: list[tuple[int, int, int]] = []
     index = 0
