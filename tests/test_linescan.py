@@ -50,6 +50,11 @@ def test_reference_on_a_small_block() -> None:
     assert select_py(data, 0, 30, len(data), prefixes=(b"E ",)) == (2, [(1, 24, 38)])
     assert select_py(data, 24, 39, len(data), folded=(b"error",)) == (1, [(0, 24, 38)])
     assert select_py(data, 0, len(data), len(data), suffixes=(b"ain",)) == (5, [(3, 52, 57)])
+    # a quiet line is taken for a needle only, not for the other reasons
+    quiet = select_py(data, 0, len(data), len(data), prefixes=(b"{",), quiet=QUIET)
+    assert quiet == (5, [(2, 39, 51)])
+    noisy = (b'{"level":30,"msg":"rror"}',)
+    assert select_py(noisy[0], 0, 25, 25, prefixes=(b"{",), needles=(b"rror",), quiet=QUIET)[1]
 
 
 @pytest.fixture(params=["avx2", "sse2", "scalar"])
@@ -72,7 +77,7 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
 @given(
     parts=st.lists(st.sampled_from(PIECES), max_size=120),
     cuts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
-    which=st.tuples(*(st.booleans() for _ in range(5))),
+    which=st.tuples(*(st.booleans() for _ in range(6))),
 )
 def test_native_equals_reference(
     isa: str, parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
@@ -85,6 +90,7 @@ def test_native_equals_reference(
         "suffixes": (b"b", b"x"),
         "needles": (b"rror", b"a", b"\nE"),
         "folded": (b"rror", b"xe"),
+        "quiet": (b'{"level":30,', b"ab"),
     }
     chosen = {k: v for (k, v), on in zip(kw.items(), which, strict=True) if on}
     assert NATIVE is not None
