@@ -139,3 +139,25 @@ def test_many_needles_share_buckets_and_still_agree(isa: str, how_many: int) -> 
     got = NATIVE(data, 0, len(data), len(data), needles=exact, folded=folded)
     assert got == select_py(data, 0, len(data), len(data), needles=exact, folded=folded)
     assert got[1]
+
+
+UTF8_PIECES = [b"a", b"\n", b"\xc3\xa9", b"\xe2\x9d\xaf", b"\xf0\x9f\x98\x80", b"\xed\xa0\x80"]
+UTF8_PIECES += [b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf4\x90\x80\x80", b"\xff", b"\x80", b"abcdefgh"]
+
+
+@native
+@settings(max_examples=500, deadline=None)
+@given(parts=st.lists(st.sampled_from(UTF8_PIECES), max_size=40), cut=st.integers(0, 3))
+def test_native_utf8_check_agrees_with_pythons_decoder(parts: list[bytes], cut: int) -> None:
+    data = b"".join(parts)
+    data = data[: max(0, len(data) - cut)]  # sequences cut at the end are invalid too
+    for start in (0, min(1, len(data))):
+        assert linescan.utf8_valid(data, start, len(data)) == linescan.utf8_valid_py(
+            data, start, len(data)
+        )
+
+
+def test_utf8_check_on_real_text() -> None:
+    data = (ROOT / "samples" / "node-vitest-pg" / "run.log").read_bytes()
+    assert not data.isascii() and linescan.utf8_valid(data, 0, len(data))
+    assert not linescan.utf8_valid(data + b"\xe2\x9d", 0, len(data) + 2)

@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include <Python.h>
 #include <string.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -573,6 +574,56 @@ done:
     return result;
 }
 
+/* Strict UTF-8, as Python's decoder has it (no overlong forms, no surrogates, <= U+10FFFF);
+ * ASCII is skipped 8 bytes at a time. */
+static int valid_utf8(const unsigned char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (!(v & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        Py_ssize_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                       : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (len == 0 || i + len > n) return 0;
+        unsigned char c1 = s[i + 1];
+        if ((c1 & 0xC0) != 0x80) return 0;
+        if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
+            (c == 0xF4 && c1 > 0x8F))
+            return 0;
+        for (Py_ssize_t k = 2; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return 0;
+        i += len;
+    }
+    return 1;
+}
+
+static PyObject *linescan_utf8_valid(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t start, end;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &end)) return NULL;
+    if (end > view.len) end = view.len;
+    if (start < 0) start = 0;
+    int ok = 1;
+    if (start < end) {
+        Py_BEGIN_ALLOW_THREADS
+        ok = valid_utf8((const unsigned char *)view.buf + start, end - start);
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&view);
+    return PyBool_FromLong(ok);
+}
+
 /* Tests pin the scanner to each code path: "avx2", "sse2" or "scalar" (what the CPU has). */
 static PyObject *linescan_set_isa(PyObject *self, PyObject *arg) {
     (void)self;
@@ -600,6 +651,8 @@ static PyObject *linescan_set_isa(PyObject *self, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"_set_isa", linescan_set_isa, METH_O, "_set_isa(name) -> the previous one (tests only)"},
+    {"utf8_valid", linescan_utf8_valid, METH_VARARGS,
+     "utf8_valid(data, start, end) -> whether data[start:end] decodes as strict UTF-8"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
      "folded=(), quiet=()) -> (lines, [(index, start, end)])"},

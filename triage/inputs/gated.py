@@ -11,7 +11,6 @@ A run of lines holding invalid UTF-8 is read line by line (the skip counter need
 
 from __future__ import annotations
 
-import codecs
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
@@ -179,13 +178,7 @@ def _pino_between(buf: bytes, pos: int, at: int) -> bool:
 
 
 def _valid(buf: bytes, start: int, end: int) -> bool:
-    if buf.isascii():
-        return True
-    try:
-        codecs.utf_8_decode(memoryview(buf)[start:end], "strict", True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    return linescan.utf8_valid(buf, start, end)
 
 
 def _empty_before(buf: bytes, pos: int, index: int, nxt: int, at: int) -> tuple[int, int]:

@@ -21,8 +21,10 @@ The Python version gives the same answer more slowly; ``TRIAGE_PURE_PYTHON=1`` f
 
 from __future__ import annotations
 
+import codecs
 import mmap
 import os
+from collections.abc import Callable
 from typing import Protocol
 
 Buffer = bytes | bytearray | memoryview | mmap.mmap
@@ -109,6 +111,15 @@ def select_py(
     return count, out
 
 
+def utf8_valid_py(data: Buffer, start: int, end: int) -> bool:
+    """Whether data[start:end] decodes as strict UTF-8 (the reference)."""
+    try:
+        codecs.utf_8_decode(memoryview(data)[start:end], "strict", True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _native() -> _Select | None:
     if os.environ.get("TRIAGE_PURE_PYTHON"):
         return None
@@ -121,3 +132,8 @@ def _native() -> _Select | None:
 
 NATIVE = _native()
 select: _Select = NATIVE or select_py
+utf8_valid: Callable[[Buffer, int, int], bool] = utf8_valid_py
+if NATIVE is not None:
+    from triage._linescan import utf8_valid as _utf8_valid_native
+
+    utf8_valid = _utf8_valid_native
