@@ -269,3 +269,26 @@ def test_quiet_pino_records_inside_runner_text_are_skipped_like_read_stream_skip
     events, stats = read([str(log)], monkeypatch, gate=True)
     assert "pino" in stats[0].formats and stats[0].lines == len(lines) - (lines[-1] == b"")
     assert events
+
+
+def test_quiet_pino_records_inside_tracebacks_and_sections_read_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quiet records between the lines of a Python traceback or a pytest section: the parsers
+    never see them, so they must not end the block either."""
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = [b for b in pino if b.startswith(b'{"level":30,') and b"rror" not in b]
+    text = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
+    assert any(b"Traceback (most recent call last)" in line for line in text)
+    lines: list[bytes] = []
+    for i, line in enumerate(text):
+        lines.append(line)
+        lines.extend(quiet[i % len(quiet) : i % len(quiet) + i % 3])
+    log = tmp_path / "interleaved.log"
+    log.write_bytes(b"\n".join(lines))
+    same_both_ways([str(log)], monkeypatch)
+    events, _ = read([str(log)], monkeypatch, gate=True)
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(b"\n".join(text))
+    alone, _ = read([str(plain)], monkeypatch, gate=True)
+    assert [(e.kind, e.text) for e in events] == [(e.kind, e.text) for e in alone]

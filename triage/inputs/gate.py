@@ -114,7 +114,9 @@ class Part:
             prefixes = tuple(dict.fromkeys(prefixes + DIGITS))
         needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
         suffixes = t.suffixes + tuple(s + b"\r" for s in t.suffixes)
-        key = (t.keep_unless, prefixes, suffixes, needles, t.folded, t.quiet)
+        # quiet pino records never reach a text parser (read_stream skips them first): no
+        # parser's trigger, whatever its keep_unless or prefixes say
+        key = (t.keep_unless, prefixes, suffixes, needles, t.folded, QUIET_PREFIXES)
         part = _PARTS.get(key)
         if part is None:  # one object per value: selections are cached by identity
             part = _PARTS[key] = Part(*key)
