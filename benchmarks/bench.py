@@ -1,11 +1,13 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py                 # 1 GB pino + 200 MB pytest/mixed (the targets)
+    python benchmarks/bench.py                 # 1 GB pino + 200 MB text + 200 MB mixed (the targets)
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
-The logs are built by repeating REAL captured lines from samples/ (pino info/warn lines and error
-records from node-* samples; pytest text from py-* samples), with request ids and times varied, so
-the parser sees what production logs look like: rare database errors among info lines.
+The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
+records from node-* samples; pytest and vitest text from py-* and node-vitest* samples): rare
+database errors among info lines for pino; for the two 200 MB text logs, test-runner text alone
+and test-runner text interleaved with a service's pino records, each with a block of failing
+runs every 20,000 lines.
 Writes benchmarks/out/*.log and prints a Markdown table (the README's table comes from it).
 """
 
@@ -33,15 +35,7 @@ def real_lines(pattern: str, keep: Callable[[bytes], bool]) -> list[bytes]:
 
 
 def gen_pino(path: Path, size: int) -> None:
-    # Filler: the info/debug request lines of a real service run (HTTP 2xx/4xx, no errors).
-    info = real_lines(
-        "incident-noisy-10k/app.pino.log",
-        lambda b: (
-            b.startswith((b'{"level":30', b'{"level":20'))
-            and b'Code":5' not in b
-            and b"rror" not in b
-        ),
-    )
+    info = _pino_info()
     errors = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":50') and b'"code"' in b)
     if not info or not errors:
         sys.exit(
@@ -50,7 +44,9 @@ def gen_pino(path: Path, size: int) -> None:
     _write(path, size, info, errors)
 
 
-def gen_mixed(path: Path, size: int) -> None:
+def runner_text() -> tuple[list[bytes], bytes]:
+    """Test-runner lines without errors (pytest and vitest runs of the samples, in order), and a
+    block of 400 lines of failing runs (the incident samples) to put among them."""
     text = real_lines("py-*/run.log", lambda b: True) + real_lines(
         "node-vitest*/run.log", lambda b: True
     )
@@ -60,8 +56,38 @@ def gen_mixed(path: Path, size: int) -> None:
         sys.exit(
             "benchmark needs captured pytest/vitest samples under samples/ (run samples/generate first)"
         )
-    block = b"\n".join(errors[:400])
+    return noise, b"\n".join(errors[:400])
+
+
+def gen_text(path: Path, size: int) -> None:
+    """Runner text end to end: every line is pytest/vitest output (the hardest case: about one
+    line in eight is structure the parsers must read — rules, headers, progress)."""
+    noise, block = runner_text()
     _write(path, size, noise, [block])
+
+
+def gen_mixed(path: Path, size: int) -> None:
+    """A CI log where a service's pino records and the test runner's text interleave (as in
+    `docker compose up` output): nine service info records per runner line."""
+    noise, block = runner_text()
+    info = _pino_info()
+    filler = []
+    for i, line in enumerate(noise):
+        filler.append(line)
+        filler.extend(info[(i * 9 + j) % len(info)] for j in range(9))
+    _write(path, size, filler, [block])
+
+
+def _pino_info() -> list[bytes]:
+    """The info/debug request lines of a real service run (HTTP 2xx/4xx, no errors)."""
+    return real_lines(
+        "incident-noisy-10k/app.pino.log",
+        lambda b: (
+            b.startswith((b'{"level":30', b'{"level":20'))
+            and b'Code":5' not in b
+            and b"rror" not in b
+        ),
+    )
 
 
 def _write(path: Path, size: int, filler: list[bytes], rare: list[bytes]) -> None:
@@ -155,11 +181,16 @@ def main() -> None:
     ap.add_argument("--mixed-mb", type=int, default=200)
     ap.add_argument("--no-jq", action="store_true")
     args = ap.parse_args()
-    pino, mixed = OUT / f"pino-{args.pino_mb}mb.log", OUT / f"mixed-{args.mixed_mb}mb.log"
-    if not pino.exists():
-        gen_pino(pino, args.pino_mb * 1_000_000)
-    if not mixed.exists():
-        gen_mixed(mixed, args.mixed_mb * 1_000_000)
+    pino = OUT / f"pino-{args.pino_mb}mb.log"
+    text = OUT / f"text-{args.mixed_mb}mb.log"
+    mixed = OUT / f"mixed-{args.mixed_mb}mb.log"
+    for path, gen, size in (
+        (pino, gen_pino, args.pino_mb),
+        (text, gen_text, args.mixed_mb),
+        (mixed, gen_mixed, args.mixed_mb),
+    ):
+        if not path.exists():
+            gen(path, size * 1_000_000)
     load = os.getloadavg()
     from triage.inputs import linescan
 
@@ -170,9 +201,10 @@ def main() -> None:
     )
     print("| input | size | tool | wall | CPU (user+sys) | throughput | peak RSS |")
     print("|---|---|---|---|---|---|---|")
-    for row in bench(pino, "pino NDJSON", None if args.no_jq else "select(.level >= 50)") + bench(
-        mixed, "pytest/mixed text", None
-    ):
+    rows = bench(pino, "pino NDJSON", None if args.no_jq else "select(.level >= 50)")
+    rows += bench(text, "pytest/vitest text", None)
+    rows += bench(mixed, "pytest/vitest + pino, mixed", None)
+    for row in rows:
         print(row)
 
 
