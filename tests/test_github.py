@@ -65,6 +65,19 @@ def test_a_root_and_the_failing_tests_it_explains() -> None:
     assert "test_add_user_to_missing_org failed (F1)" in tests
 
 
+def test_the_cause_the_evidence_supports_comes_before_the_generic_fix() -> None:
+    root = parse(build_annotations(report("incident-cleanup-race"))[0])
+    lines = root["message"].split("\n")
+    cause = next(i for i, line in enumerate(lines) if line.startswith("likely cause: "))
+    assert "Cleanup between tests deleted the parent" in lines[cause]
+    assert lines[cause + 1].startswith("fix: ")
+
+
+def test_no_cause_is_named_when_the_evidence_picks_none() -> None:
+    root = parse(build_annotations(report("py-psycopg2-fk"))[0])
+    assert "likely cause: " not in root["message"]
+
+
 def test_failures_without_a_database_cause_are_warnings() -> None:
     data = report("incident-no-db-cause")
     warnings = [parse(x) for x in build_annotations(data) if x.startswith("::warning")]

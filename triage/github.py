@@ -70,6 +70,9 @@ def _root(f: dict[str, Any]) -> str:
     explains = f.get("explains") or []
     if explains:
         body.append(f"explains {len(explains)} failure(s): {', '.join(explains[:8])}")
+    top = next(iter(f.get("hypotheses") or []), None)
+    if top and top.get("verdict") == "supported":  # the evidence picked one cause: say it
+        body.append(f"likely cause: {top['text']}")
     fixes = f.get("fixes") or []
     if fixes:
         body.append(f"fix: {fixes[0]}")
