@@ -46,8 +46,8 @@ def map_range(path: str, offset: int, size: int) -> tuple[Block, int]:
 
     Each block is mapped at the file's size of the moment, so a file that grows or shrinks
     between blocks is read as it is then. A file cut short WHILE one of its blocks is scanned
-    (tens of milliseconds) would stop the process with SIGBUS, as with any mapped reader (grep
-    -mmap, ripgrep); reading instead of mapping costs about 0.7 s more per GB here."""
+    (tens of milliseconds) would stop the process with SIGBUS, as with any mapped reader (e.g.
+    ripgrep --mmap); reading instead of mapping costs about 0.7 s more per GB here."""
     base = offset - offset % mmap.ALLOCATIONGRANULARITY
     with open(path, "rb", buffering=0) as fh:
         length = min(size, os.fstat(fh.fileno()).st_size - offset) + (offset - base)
