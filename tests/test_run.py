@@ -170,6 +170,57 @@ def test_on_a_terminal_the_child_sees_a_terminal(tmp_path: Path) -> None:
     assert b"tty\r\n" in seen and b"\r\r" not in seen and b"pipe" not in seen
 
 
+def test_a_resized_terminal_resizes_the_childs_terminal(tmp_path: Path) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    script = (
+        "import os, signal, time\n"
+        "seen = []\n"
+        "signal.signal(signal.SIGWINCH, lambda *a: seen.append(1))\n"
+        "print('cols', os.get_terminal_size().columns, flush=True)\n"
+        "end = time.time() + 30\n"
+        "while not seen and time.time() < end:\n"
+        "    time.sleep(0.02)\n"
+        "print('now', os.get_terminal_size().columns, flush=True)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
+    proc = subprocess.Popen(
+        [PY, "-m", "triage", "run", "-o", "r.json", "--", PY, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    resized = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if select.select([master], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if b"cols 100" in seen and not resized:
+                # the user drags the window: only the outer terminal changes
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
+                resized = True
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=60)
+    os.close(master)
+    assert b"cols 100" in seen and b"now 132" in seen
+
+
 def test_a_missing_command_is_one_line_and_127(tmp_path: Path) -> None:
     done = triage_run("--", "no-such-command-h8", cwd=tmp_path)
     assert done.returncode == 127

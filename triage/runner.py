@@ -5,7 +5,7 @@ to pipes otherwise. Every byte goes to our stdout/stderr at once and to the spoo
 stays flat however much the command prints. The child gets its own process group: SIGINT, SIGTERM
 and SIGHUP sent to triage are passed on to the whole group (pnpm -> node -> workers), and on a
 terminal the child's group is made the foreground one, so Ctrl-C reaches the tests directly while
-triage keeps running to read what they printed.
+triage keeps running to read what they printed; a resized terminal resizes the child's pty.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from triage import runner_tty as tty
 from triage.errors import TriageError
 
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -64,11 +65,13 @@ def run_command(
     out = out or sys.stdout.buffer
     err = err or sys.stderr.buffer
     if use_pty is None:
-        use_pty = _isatty(out)
+        use_pty = tty.isatty(out)
     started = time.monotonic()
     targets = {0: out} if use_pty else {0: out, 1: err}
     with open(spool, "wb") as sink, _spawn(argv, use_pty, out) as (proc, fds), _forwarding(proc):
-        total = _pump(proc, fds, {fds[i]: t for i, t in targets.items()}, sink)
+        resizer = tty.Resizer(out, fds[0], proc.pid) if use_pty else None
+        with tty.resizing(resizer):
+            total = _pump(proc, fds, {fds[i]: t for i, t in targets.items()}, sink, resizer)
         code = proc.wait()
     ended = time.monotonic() - started
     if code < 0:
@@ -80,19 +83,19 @@ def run_command(
 def _spawn(
     argv: Sequence[str], use_pty: bool, out: BinaryIO
 ) -> Iterator[tuple[subprocess.Popen[bytes], list[int]]]:
-    tty_in = _foreground_tty()
+    tty_in = tty.foreground_tty()
     kwargs: dict[str, Any] = {"process_group": 0}
     if tty_in:
         # The child must own the terminal before it can read it; set it there as well as here,
         # as shells do, so neither side races the other.
-        kwargs["preexec_fn"] = _take_terminal
+        kwargs["preexec_fn"] = tty.take_terminal
     close_after: list[int] = []
     try:
         if use_pty:
             import pty
 
             master, slave = pty.openpty()
-            _prepare_pty(out, slave)
+            tty.prepare_pty(out, slave)
             close_after.append(master)
             try:
                 proc = subprocess.Popen(list(argv), stdout=slave, stderr=slave, **kwargs)
@@ -114,12 +117,12 @@ def _spawn(
             os.close(fd)
         raise TriageError(f"{argv[0]}: permission denied") from exc
     if tty_in:
-        _give_terminal(proc.pid)
+        tty.give_terminal(proc.pid)
     try:
         yield proc, fds
     finally:
         if tty_in:
-            _give_terminal(os.getpgrp())
+            tty.give_terminal(os.getpgrp())
         for fd in close_after:
             os.close(fd)
         for stream in (proc.stdout, proc.stderr):
@@ -128,9 +131,14 @@ def _spawn(
 
 
 def _pump(
-    proc: subprocess.Popen[bytes], fds: list[int], targets: dict[int, BinaryIO], sink: BinaryIO
+    proc: subprocess.Popen[bytes],
+    fds: list[int],
+    targets: dict[int, BinaryIO],
+    sink: BinaryIO,
+    tick: Callable[[], None] | None = None,
 ) -> int:
-    """Copy until every fd is at EOF (or the child is gone and its output has gone quiet)."""
+    """Copy until every fd is at EOF (or the child is gone and its output has gone quiet);
+    ``tick`` is called on every turn."""
     sel = selectors.DefaultSelector()
     for fd in fds:
         sel.register(fd, selectors.EVENT_READ)
@@ -138,6 +146,8 @@ def _pump(
     quiet_since: float | None = None
     while sel.get_map():
         ready = sel.select(timeout=0.1)
+        if tick is not None:
+            tick()
         if not ready:
             if proc.poll() is not None:
                 quiet_since = quiet_since or time.monotonic()
@@ -178,52 +188,6 @@ def _forwarding(proc: subprocess.Popen[bytes]) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _take_terminal() -> None:
-    with contextlib.suppress(OSError):
-        signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-        os.tcsetpgrp(0, os.getpgrp())
-        signal.signal(signal.SIGTTOU, signal.SIG_DFL)
-
-
-def _give_terminal(pgid: int) -> None:
-    # From a background group tcsetpgrp raises SIGTTOU; ignoring it for the call is the usual dance.
-    old = signal.signal(signal.SIGTTOU, signal.SIG_IGN)
-    try:
-        with contextlib.suppress(OSError):
-            os.tcsetpgrp(0, pgid)
-    finally:
-        signal.signal(signal.SIGTTOU, old)
-
-
-def _prepare_pty(out: BinaryIO, slave: int) -> None:
-    """Our terminal's size, and no LF -> CRLF on the inner pty: our own terminal adds the CR."""
-    import fcntl
-    import termios
-
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        size = fcntl.ioctl(out.fileno(), termios.TIOCGWINSZ, b"\0" * 8)
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
-    with contextlib.suppress(OSError, termios.error):
-        attrs = termios.tcgetattr(slave)
-        attrs[1] &= ~termios.ONLCR
-        termios.tcsetattr(slave, termios.TCSANOW, attrs)
-
-
-def _foreground_tty() -> bool:
-    """Our stdin is a terminal whose foreground we hold (not `triage run ... &`)."""
-    try:
-        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
-    except OSError:
-        return False
-
-
-def _isatty(stream: Any) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError, OSError):
-        return False
 
 
 def attach_run(data: dict[str, Any], result: RunResult, label: str | None = None) -> dict[str, Any]:
