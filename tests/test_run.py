@@ -221,6 +221,51 @@ def test_a_resized_terminal_resizes_the_childs_terminal(tmp_path: Path) -> None:
     assert b"cols 100" in seen and b"now 132" in seen
 
 
+def test_meta_records_the_ci_run_for_a_later_summary(tmp_path: Path) -> None:
+    from triage import runmeta
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_RUN_ID": "9001",
+        "GITHUB_SHA": "4f1fefa0c0ffee",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_JOB": "integration",
+        "GITHUB_REPOSITORY": "acme/api",
+    }
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    done = subprocess.run(
+        [PY, "-m", "triage", "run", "--meta", "artifacts", "-o", "artifacts/report.json"]
+        + ["--", *replay(FK_LOG, code=1)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    written = json.loads((tmp_path / "artifacts" / runmeta.META_FILE).read_text())
+    assert written["run"]["exit_code"] == 1 and written["time"].endswith("Z")
+    # the summary job runs elsewhere, with other CI variables: the file decides
+    meta = runmeta.resolve(str(tmp_path / "artifacts"), runmeta.RunMeta(), {}, several=False)
+    assert (meta.run_id, meta.commit, meta.branch, meta.job) == (
+        "9001",
+        "4f1fefa0c0ffee",
+        "main",
+        "integration",
+    )
+    assert meta.url == "https://github.com/acme/api/actions/runs/9001"
+
+
+def test_an_unwritable_meta_dir_is_one_line_and_the_run_is_still_triaged(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a directory")
+    done = triage_run("--meta", "taken/runs", "--", *replay(FK_LOG, code=1), cwd=tmp_path)
+    assert done.returncode == 1
+    errors = [x for x in done.stderr.decode().splitlines() if x.startswith("triage: --meta")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr.decode()
+    assert b"users_org_id_fkey" in done.stderr
+
+
 def test_a_missing_command_is_one_line_and_127(tmp_path: Path) -> None:
     done = triage_run("--", "no-such-command-h8", cwd=tmp_path)
     assert done.returncode == 127

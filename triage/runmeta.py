@@ -72,6 +72,16 @@ def from_env(env: Mapping[str, str]) -> RunMeta:
     return RunMeta()
 
 
+def write_file(run_dir: str, meta: RunMeta, run: Mapping[str, object]) -> str:
+    """Write ``triage-run.json`` into run_dir (made if missing): the metadata and a "run" block."""
+    os.makedirs(run_dir, exist_ok=True)
+    path = os.path.join(run_dir, META_FILE)
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump({**meta.as_dict(), "run": dict(run)}, fh, indent=2)
+        fh.write("\n")
+    return path
+
+
 def from_file(run_dir: str) -> RunMeta:
     """``triage-run.json`` in the run directory; a broken file is ignored, not fatal."""
     path = os.path.join(run_dir, META_FILE)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import click
 
+from triage import runmeta
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
 from triage.cli.options import (
     format_option,
@@ -55,6 +58,14 @@ EXIT_NOT_FOUND = 127  # what a shell returns for a command it cannot run
 @reported_option()
 @patterns_option()
 @window_option()
+@click.option(
+    "--meta",
+    "meta_dir",
+    type=click.Path(file_okay=False, writable=True),
+    help="Write DIR/triage-run.json: the run's id, commit, branch, job and url (from the CI "
+    "variables), its start time and exit status, so that a later `triage summary DIR` (in "
+    "another job) files the run under the right id.",
+)
 @click.option("--no-pty", is_flag=True, help="Use plain pipes even when stdout is a terminal.")
 def run(
     command: tuple[str, ...],
@@ -66,6 +77,7 @@ def run(
     reported: str | None,
     pattern_dirs: tuple[str, ...],
     window: float,
+    meta_dir: str | None,
     no_pty: bool,
 ) -> None:
     """Run COMMAND (after --), stream its output through unchanged, triage it, keep its exit status."""
@@ -78,8 +90,11 @@ def run(
     if spool is None:
         fd, spool = tempfile.mkstemp(prefix="triage-run-", suffix=".log")
         os.close(fd)
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     try:
         result = run_command(command, spool, use_pty=False if no_pty else None)
+        if meta_dir:
+            _write_meta(meta_dir, started, result.as_dict())
         label = f"<output of {os.path.basename(command[0])}>" if temporary else None
         paths = [spool, *(p for p in logs if os.path.exists(p))]
         missing = [p for p in logs if not os.path.exists(p)]
@@ -108,6 +123,14 @@ def run(
     if fail_on == "findings" and data["findings"] and result.status == 0:
         sys.exit(EXIT_FINDINGS)
     sys.exit(result.status)
+
+
+def _write_meta(meta_dir: str, started: str, run_block: dict[str, object]) -> None:
+    meta = replace(runmeta.from_env(os.environ), time=started)
+    try:
+        runmeta.write_file(meta_dir, meta, run_block)
+    except OSError as exc:  # the run still gets triaged
+        click.echo(f"triage: --meta {meta_dir}: {exc.strerror or exc}", err=True)
 
 
 def _default_format(output: str | None) -> str:
