@@ -56,6 +56,18 @@ def test_rule2_wrappers_are_symptoms_linked_to_the_innermost_error() -> None:
     assert root["sqlstate"].startswith("23")
 
 
+def test_rule2_every_sub_exception_of_a_group_is_a_finding() -> None:
+    """An asyncio TaskGroup where one insert broke a foreign key and another a NOT NULL (asyncpg,
+    captured): the group's failure is linked to one of them, and neither is lost."""
+    path = ROOT / "tests" / "fixtures" / "text" / "py-exception-group.txt"
+    data = report_data(analyze([str(path)], Options()))
+    assert sorted(f["sqlstate"] for f in data["findings"]) == ["23502", "23503"]
+    (group,) = data["failures"]
+    assert "2 sub-exceptions" in group["message"] and group["scope"] == "chain"
+    fk = next(f for f in data["findings"] if f["sqlstate"] == "23503")
+    assert fk["constraint"] == "users_org_id_fkey" and fk["key"] == {"org_id": "99"}
+
+
 def test_rule2_a_client_failure_quoting_a_service_500_shares_its_root() -> None:
     """GoTrue-style: the test says 'Database error saving new user'; the service log has the 23503."""
     data = run("incident-gotrue-trigger")

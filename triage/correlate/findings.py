@@ -24,10 +24,13 @@ def build_findings(
     seen: dict[str, set[tuple[object, ...]]] = {}
     order: dict[str, int] = {}
     # Copies of one occurrence (terminal text, reportlog, JUnit) count once; the readable one is kept.
+    # Every real error of a record is an occurrence, not only the innermost one its failure is
+    # linked to: the sub-exceptions of an exception group (a TaskGroup where one insert broke a
+    # foreign key and another a NOT NULL) and the errors of an AggregateError all failed.
     for ob in sorted(observations, key=lambda o: (READABLE.get(o.event.fmt, 0), o.seq)):
         if ob.seq in recovered_seqs:
             continue
-        for err in real_errors(ob.errors)[-1:]:
+        for err in real_errors(ob.errors):
             fp = fingerprint(err)
             ident = _occurrence_id(err, ob)
             if ident in seen.setdefault(fp, set()):
