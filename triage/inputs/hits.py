@@ -2,8 +2,7 @@
 
 ``iter_hit_lines`` yields the same (line number, text) pairs as ``source.iter_lines`` for every
 line whose text contains one of the needles (and possibly a few more lines, which callers
-re-check): one ``bytes.find`` pass per needle over 8 MB chunks, line numbers from counting
-newlines between hits. A line holding an escape or NUL byte is always yielded, because cleaning
+re-check): one ``linescan.select`` pass over each 8 MB chunk, which numbers the lines it finds. A line holding an escape or NUL byte is always yielded, because cleaning
 it (ANSI colours, NULs dropped) can join text around a needle.
 """
 
@@ -14,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
+from triage.inputs import linescan
 from triage.inputs.source import (
     CHUNK,
     MAX_LINE,
@@ -26,6 +26,9 @@ from triage.inputs.source import (
 )
 
 ALWAYS = (b"\x1b", b"\x00")  # bytes whose removal by _decode can create a match
+# The only characters whose str.lower() holds ASCII letters (\u0130 -> 'i\u0307', Kelvin sign ->
+# 'k'): Wanted compares words with str.lower(), so a line holding one is always looked at.
+LOWER_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,22 @@ class Wanted:
 
     exact: tuple[str, ...] = ()
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def scan_for(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
+        """(needles, folded) for linescan.select: lines holding a needle, or a folded word in
+        any ASCII case, are a superset of the lines this accepts (once cleaned)."""
+        exact = [w.encode("utf-8") for w in self.exact if w and "\n" not in w] + list(ALWAYS)
+        folded: list[bytes] = []
+        for value, words in self.near:
+            if not value or "\n" in value or not words:
+                continue
+            if all(w.isascii() for w in words):
+                folded.extend(w.lower().encode("utf-8") for w in words)
+            else:  # the scanner folds ASCII letters only: look for the value itself
+                exact.append(value.encode("utf-8"))
+        if folded:
+            exact.extend(LOWER_TO_ASCII)
+        return tuple(dict.fromkeys(exact)), tuple(dict.fromkeys(folded))
 
     def __call__(self, text: str) -> bool:
         if any(w in text for w in self.exact):
@@ -67,12 +86,7 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             if wanted(text):
                 yield no, text
         return
-    raw_exact = [w.encode("utf-8") for w in exact] + list(ALWAYS)
-    # a short value ("7") is on most lines; the words that must come with it are rarer. They are
-    # compared lower-case, which bytes.lower() matches only on ASCII text: other chunks look
-    # for the value itself.
-    raw_values = [v.encode("utf-8") for v, _ in near]
-    raw_words = list(dict.fromkeys(w.lower().encode("utf-8") for _, ws in near for w in ws))
+    needles, folded = wanted.scan_for()
     buf = first[skip:]
     lineno = 0
     dropping = False  # inside an over-long line whose head was already emitted
@@ -83,18 +97,10 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             start = buf.find(b"\n") + 1  # the tail of the over-long line: not a line of its own
             dropping = False
         if start < end:
-            counted = start
-            found: dict[int, int] = {}
-            _hit_lines(buf, buf, start, end, raw_exact, found)
-            if near and buf.isascii():
-                _hit_lines(buf, buf[start:end].lower(), start, end, raw_words, found, start)
-            elif near:
-                _hit_lines(buf, buf, start, end, raw_values, found)
-            for s, e in sorted(found.items()):
-                lineno += buf.count(b"\n", counted, s) + 1
-                counted = e + 1
-                yield lineno, _decode(buf[s:e], counts)
-            lineno += buf.count(b"\n", counted, end)
+            count, spans = linescan.select(buf, start, end, end, needles=needles, folded=folded)
+            for index, s, e in spans:
+                yield lineno + index + 1, _decode(buf[s:e], counts)
+            lineno += count
         rest = buf[end:]
         if len(rest) > MAX_LINE and not dropping:
             lineno += 1
@@ -115,24 +121,3 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             break
         buf = rest + more
     counts.lines = lineno
-
-
-def _hit_lines(
-    buf: bytes,
-    hay: bytes,
-    start: int,
-    end: int,
-    needles: list[bytes],
-    found: dict[int, int],
-    shift: int = 0,
-) -> None:
-    """Add (line start -> line end) for the lines of buf[start:end] holding a needle; ``hay`` is
-    buf, or a same-length copy of buf[shift:end] (lower-cased)."""
-    for needle in needles:
-        pos = hay.find(needle, start - shift, end - shift)
-        while pos >= 0:
-            at = pos + shift
-            s = buf.rfind(b"\n", start, at) + 1 or start
-            e = buf.find(b"\n", at, end)
-            found[s] = e
-            pos = hay.find(needle, e + 1 - shift, end - shift)

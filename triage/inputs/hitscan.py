@@ -14,12 +14,8 @@ from collections.abc import Iterator
 
 from triage.inputs import linescan
 from triage.inputs.fastscan import MIN_SIZE, close, line_block, map_blocks, numbered
-from triage.inputs.hits import ALWAYS, Wanted, iter_hit_lines
+from triage.inputs.hits import Wanted, iter_hit_lines
 from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary
-
-# The only characters whose str.lower() holds ASCII letters (\u0130 -> 'i\u0307', Kelvin sign ->
-# 'k'): Wanted compares words with str.lower(), so a line holding one is always looked at.
-LOWER_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
 
 
 def iter_file_hits(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
@@ -52,21 +48,9 @@ def _blockable(path: str, wanted: Wanted) -> bool:
 
 
 def _blocks(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
-    exact = [w.encode("utf-8") for w in wanted.exact if w and "\n" not in w] + list(ALWAYS)
-    folded: list[bytes] = []
-    for value, words in wanted.near:
-        if not value or "\n" in value or not words:
-            continue
-        if all(w.isascii() for w in words):
-            folded.extend(w.lower().encode("utf-8") for w in words)
-        else:  # the scanner folds ASCII letters only: look for the value itself
-            exact.append(value.encode("utf-8"))
-    if folded:
-        exact.extend(LOWER_TO_ASCII)
     counts = Counts()
     lineno = 0
-    needles, lowered = tuple(dict.fromkeys(exact)), tuple(dict.fromkeys(folded))
-    for lines, found in map_blocks(path, scan_hits, needles, lowered):
+    for lines, found in map_blocks(path, scan_hits, *wanted.scan_for()):
         for index, raw in found:
             yield lineno + index + 1, _decode(raw[:MAX_LINE], counts)
         lineno += lines
