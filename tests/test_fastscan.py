@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from triage.inputs import fastscan
+from triage.inputs import fastscan, source
 from triage.inputs.jsonrec import worth_decoding
 from triage.inputs.source import Counts, iter_lines
 
@@ -69,3 +69,25 @@ def test_eligible_only_for_big_plain_level_first_files(tmp_path: Path) -> None:
     small.write_text('{"level":30,"msg":"x"}\n')
     assert not fastscan.eligible(str(small), small.read_bytes())
     assert not fastscan.eligible("-", b'{"level":30')
+
+
+def test_an_over_long_quiet_line_is_counted_like_the_line_reader_counts_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines = make_lines(5, 3000)
+    lines[1234] = '{"level":30,"time":1,"msg":"' + "x" * 5000 + '"}'  # quiet, and too long
+    lines[2345] = '{"level":50,"time":2,"msg":"' + "y" * 5000 + '","err":{"code":"23505"}}'
+    path = tmp_path / "app.pino.log"
+    path.write_text("\n".join(lines) + "\n")
+    for module in (fastscan, source):
+        monkeypatch.setattr(module, "MAX_LINE", 1000)
+    monkeypatch.setattr(fastscan, "BLOCK", 65536)
+    fast = Counts()
+    got = list(fastscan.iter_candidate_lines(str(path), fast, workers=2))
+    slow = Counts()
+    with open(path, "rb") as fh:
+        every = list(iter_lines(io.BufferedReader(fh), slow))  # type: ignore[arg-type]
+    assert fast.skipped["line-too-long"] == slow.skipped["line-too-long"] == 2
+    assert fast.lines == slow.lines == len(lines)
+    cut = dict(every)
+    assert all(cut[no] == text for no, text in got)  # the same cut heads, at the same numbers

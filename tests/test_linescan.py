@@ -77,20 +77,21 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
 @given(
     parts=st.lists(st.sampled_from(PIECES), max_size=120),
     cuts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
-    which=st.tuples(*(st.booleans() for _ in range(6))),
+    which=st.tuples(*(st.booleans() for _ in range(7))),
 )
 def test_native_equals_reference(
     isa: str, parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
 ) -> None:
     data = b"".join(parts)
     a, b, c = sorted(int(x * len(data)) for x in cuts)
-    kw = {
+    kw: dict[str, object] = {
         "keep_unless": QUIET,
         "prefixes": (b"E", b"ab"),
         "suffixes": (b"b", b"x"),
         "needles": (b"rror", b"a", b"\nE"),
         "folded": (b"rror", b"xe"),
         "quiet": (b'{"level":30,', b"ab"),
+        "longer_than": 9,
     }
     chosen = {k: v for (k, v), on in zip(kw.items(), which, strict=True) if on}
     assert NATIVE is not None

@@ -1,7 +1,7 @@
 /* Native line selection for big inputs: see triage/inputs/linescan.py for the contract.
  *
  * select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), folded=(),
- *        quiet=())
+ *        quiet=(), longer_than=0)
  *   -> (lines, [(index, start, end), ...])
  *
  * With AVX2, all needles are found in one pass of a nibble filter ("Teddy", teddy_scan); without
@@ -455,13 +455,15 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     (void)self;
     static char *kwlist[] = {"data",     "first",    "stop",    "end",    "keep_unless",
                              "prefixes", "suffixes", "needles", "folded", "quiet",
-                             NULL};
+                             "longer_than", NULL};
     Py_buffer view;
     Py_ssize_t first, stop, end;
     PyObject *keep_o = NULL, *pre_o = NULL, *suf_o = NULL, *needle_o = NULL, *fold_o = NULL;
     PyObject *quiet_o = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOO", kwlist, &view, &first, &stop,
-                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o, &quiet_o))
+    Py_ssize_t longer = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOOn", kwlist, &view, &first, &stop,
+                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o, &quiet_o,
+                                     &longer))
         return NULL;
     pattern_set sets[SETS];
     for (int j = 0; j < SETS; j++) sets[j].items = NULL;
@@ -519,7 +521,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
                 found.items[kept++] = found.items[j];
         found.n = kept;
     }
-    if (!failed && (sets[0].n || sets[1].n || sets[2].n)) {
+    if (!failed && (sets[0].n || sets[1].n || sets[2].n || longer > 0)) {
         /* walk every line, numbering as we go; a needle's line is taken on the way */
         span_list walked = {NULL, 0, 0};
         Py_ssize_t index = 0, next = 0;
@@ -527,10 +529,11 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
             Py_ssize_t e = line_end(d, pos, end);
             int take = next < found.n && found.items[next].start == pos;
             next += take;
-            take = take || (!(sets[5].n && starts_with_any(d, pos, e, &sets[5])) &&
-                            ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
-                             (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
-                             (sets[2].n && ends_with_any(d, pos, e, &sets[2]))));
+            int quiet = sets[5].n && starts_with_any(d, pos, e, &sets[5]);
+            take = take || (longer > 0 && e - pos > longer) ||
+                   (!quiet && ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
+                               (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
+                               (sets[2].n && ends_with_any(d, pos, e, &sets[2]))));
             if (take && spans_push(&walked, pos, e, index) < 0) {
                 failed = 1;
                 break;
@@ -657,7 +660,7 @@ static PyMethodDef methods[] = {
      "utf8_valid(data, start, end) -> whether data[start:end] decodes as strict UTF-8"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
-     "folded=(), quiet=()) -> (lines, [(index, start, end)])"},
+     "folded=(), quiet=(), longer_than=0) -> (lines, [(index, start, end)])"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -91,7 +91,13 @@ def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[in
     data, first, stop, n = line_block(path, start, end)
     try:
         lines, spans = linescan.select(
-            data, first, stop, n, keep_unless=QUIET_PREFIXES, needles=FAST_NEEDLES
+            data,
+            first,
+            stop,
+            n,
+            keep_unless=QUIET_PREFIXES,
+            needles=FAST_NEEDLES,
+            longer_than=MAX_LINE,  # counted as too long, as the line reader counts it
         )
         boundary = data.find(b"\n", stop - 1, n) + 1 if stop < n else n
         return lines, (boundary or n) - first, numbered(data, spans)

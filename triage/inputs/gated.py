@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
 from triage.inputs.gate import Gate, Part
@@ -127,7 +127,7 @@ class _Selection:
 
     def __init__(self, buf: bytes, end: int, part: Part) -> None:
         self.buf, self.end = buf, end
-        self.args = {
+        self.args: dict[str, Any] = {
             "keep_unless": part.keep_unless,
             "prefixes": part.prefixes,
             "suffixes": part.suffixes,

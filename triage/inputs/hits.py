@@ -16,13 +16,13 @@ from typing import Any, BinaryIO, cast
 from triage.inputs import linescan
 from triage.inputs.source import (
     CHUNK,
-    MAX_LINE,
     Counts,
     _decode,
     _decoder_for,
     _iter_utf16,
     _Prefixed,
     iter_lines,
+    pieces,
 )
 
 ALWAYS = (b"\x1b", b"\x00")  # bytes whose removal by _decode can create a match
@@ -87,37 +87,15 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
                 yield no, text
         return
     needles, folded = wanted.scan_for()
-    buf = first[skip:]
     lineno = 0
-    dropping = False  # inside an over-long line whose head was already emitted
-    while True:
-        end = buf.rfind(b"\n") + 1  # complete lines end here
-        start = 0
-        if dropping and end:
-            start = buf.find(b"\n") + 1  # the tail of the over-long line: not a line of its own
-            dropping = False
-        if start < end:
-            count, spans = linescan.select(buf, start, end, end, needles=needles, folded=folded)
-            for index, s, e in spans:
-                yield lineno + index + 1, _decode(buf[s:e], counts)
-            lineno += count
-        rest = buf[end:]
-        if len(rest) > MAX_LINE and not dropping:
+    for buf, start, end, single in pieces(first[skip:], stream, counts):
+        if single is not None:  # a long line's cut head, or the last line without "\n"
             lineno += 1
-            text = _decode(rest[:MAX_LINE], counts)
-            if wanted(text):
-                yield lineno, text
-            dropping = True
-            rest = b""
-        elif dropping:
-            rest = b""
-        more = stream.read(CHUNK)
-        if not more:
-            if rest and not dropping:
-                lineno += 1
-                text = _decode(rest, counts)
-                if wanted(text):
-                    yield lineno, text
-            break
-        buf = rest + more
+            if wanted(single):
+                yield lineno, single
+            continue
+        count, spans = linescan.select(buf, start, end, end, needles=needles, folded=folded)
+        for index, s, e in spans:
+            yield lineno + index + 1, _decode(buf[s:e], counts)
+        lineno += count
     counts.lines = lineno

@@ -12,7 +12,8 @@ for those that match any of:
   (give them lower-case).
 
 A line starting with one of ``quiet`` is taken only for a needle (or folded needle), never for
-the first three reasons (pino records at info level inside a text stream).
+the first three reasons (pino records at info level inside a text stream). With ``longer_than``
+above 0, a line longer than that many bytes is always taken (a reader counts it as too long).
 
 The native version (``triage/_linescan.c``, built at install when a C compiler is there) scans
 with SSE2 and releases the GIL, so threads scan blocks of one memory-mapped file side by side.
@@ -44,6 +45,7 @@ class _Select(Protocol):
         needles: tuple[bytes, ...] = (),
         folded: tuple[bytes, ...] = (),
         quiet: tuple[bytes, ...] = (),
+        longer_than: int = 0,
     ) -> Selected: ...
 
 
@@ -58,6 +60,7 @@ def select_py(
     needles: tuple[bytes, ...] = (),
     folded: tuple[bytes, ...] = (),
     quiet: tuple[bytes, ...] = (),
+    longer_than: int = 0,
 ) -> Selected:
     """The reference: what the native scanner must return, found with bytes methods."""
     buf = bytes(data[:end]) if not isinstance(data, bytes) else data[:end]
@@ -85,12 +88,14 @@ def select_py(
                 pos = hay.find(needle, e + 1, end) if e < end else -1
     count = 0
     pos = first
-    if (keep_unless or prefixes or suffixes) and first < stop:
+    if (keep_unless or prefixes or suffixes or longer_than > 0) and first < stop:
         while pos < stop:
             e = buf.find(b"\n", pos, end)
             e = end if e < 0 else e
             line = buf[pos:e]
-            if (quiet and line.startswith(quiet)) or not (
+            if longer_than > 0 and e - pos > longer_than:
+                starts[pos] = e
+            elif (quiet and line.startswith(quiet)) or not (
                 (keep_unless and not line.startswith(keep_unless))
                 or (prefixes and line.startswith(prefixes))
                 or (suffixes and line.endswith(suffixes))

@@ -174,9 +174,17 @@ def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
             if nl >= 0:
                 start, dropping = nl + 1, False
         end = buf.rfind(b"\n") + 1
-        if start < end:
-            yield buf, start, end, None
-            start = end
+        while start < end:  # whole lines, minus any longer than MAX_LINE: cut and counted
+            long = _long_line(buf, start, end)
+            if long is None:
+                yield buf, start, end, None
+                start = end
+                break
+            if start < long:
+                yield buf, start, long, None
+            counts.skipped["line-too-long"] += 1
+            yield b"", 0, 0, _decode(buf[long : long + MAX_LINE], counts)
+            start = buf.find(b"\n", long, end) + 1
         rest = buf[start:]
         if len(rest) > MAX_LINE and not dropping:
             counts.skipped["line-too-long"] += 1
@@ -193,6 +201,20 @@ def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
                 yield b"", 0, 0, _decode(rest, counts)
             break
         buf = rest + more
+
+
+def _long_line(buf: bytes, start: int, end: int) -> int | None:
+    """Where the first line of buf[start:end] (whole lines) longer than MAX_LINE starts, if any.
+
+    Hops a window of MAX_LINE + 1 bytes at a time: a window holding a newline proves every line
+    up to its last newline short; one holding none starts a long line."""
+    pos = start
+    while end - pos > MAX_LINE:
+        last = buf.rfind(b"\n", pos, pos + MAX_LINE + 1)
+        if last < 0:
+            return pos
+        pos = last + 1
+    return None
 
 
 def _iter_utf16(first: bytes, stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
