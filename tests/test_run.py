@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
 import select
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -137,13 +141,17 @@ def test_sigterm_reaches_the_child_and_the_run_is_still_triaged(tmp_path: Path) 
     assert json.loads((tmp_path / "r.json").read_text())["run"]["exit_code"] == 143
 
 
-def test_on_a_terminal_the_child_sees_a_terminal(tmp_path: Path) -> None:
+def run_on_a_terminal(
+    script: str, cwd: Path, cols: int = 80, on_output: Callable[[bytes, int], None] | None = None
+) -> bytes:
+    """`triage run -- python -c script` with a pty of ``cols`` columns as its stdout and stderr:
+    everything the terminal showed. ``on_output(seen so far, pty master)`` after each read."""
     master, slave = pty.openpty()
-    script = "import sys; print('tty' if sys.stdout.isatty() else 'pipe', flush=True)"
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, cols, 0, 0))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
     proc = subprocess.Popen(
         [PY, "-m", "triage", "run", "-o", "r.json", "--", PY, "-c", script],
-        cwd=tmp_path,
+        cwd=cwd,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=slave,
@@ -162,21 +170,23 @@ def test_on_a_terminal_the_child_sees_a_terminal(tmp_path: Path) -> None:
             if not chunk:
                 break
             seen += chunk
+            if on_output is not None:
+                on_output(seen, master)
         elif proc.poll() is not None:
             break
     proc.wait(timeout=60)
     os.close(master)
+    return seen
+
+
+def test_on_a_terminal_the_child_sees_a_terminal(tmp_path: Path) -> None:
+    script = "import sys; print('tty' if sys.stdout.isatty() else 'pipe', flush=True)"
+    seen = run_on_a_terminal(script, tmp_path)
     # One CR from the outer terminal only: the inner pty passes the child's bytes through as printed.
     assert b"tty\r\n" in seen and b"\r\r" not in seen and b"pipe" not in seen
 
 
 def test_a_resized_terminal_resizes_the_childs_terminal(tmp_path: Path) -> None:
-    import fcntl
-    import struct
-    import termios
-
-    master, slave = pty.openpty()
-    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     script = (
         "import os, signal, time\n"
         "seen = []\n"
@@ -187,37 +197,14 @@ def test_a_resized_terminal_resizes_the_childs_terminal(tmp_path: Path) -> None:
         "    time.sleep(0.02)\n"
         "print('now', os.get_terminal_size().columns, flush=True)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TERM": "dumb"}
-    proc = subprocess.Popen(
-        [PY, "-m", "triage", "run", "-o", "r.json", "--", PY, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,
-    )
-    os.close(slave)
-    seen = b""
-    resized = False
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if select.select([master], [], [], 0.5)[0]:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-            if b"cols 100" in seen and not resized:
-                # the user drags the window: only the outer terminal changes
-                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
-                resized = True
-        elif proc.poll() is not None:
-            break
-    proc.wait(timeout=60)
-    os.close(master)
+    resized: list[bool] = []
+
+    def drag_the_window(seen: bytes, master: int) -> None:
+        if b"cols 100" in seen and not resized:  # only the outer terminal changes
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
+            resized.append(True)
+
+    seen = run_on_a_terminal(script, tmp_path, cols=100, on_output=drag_the_window)
     assert b"cols 100" in seen and b"now 132" in seen
 
 
