@@ -27,6 +27,9 @@ PIECES = [
     b'{"level":30,',
     b" ",
     b"\xff",
+    b"\r",
+    b"2024-05-01T12:00:00.1234567Z ",  # GitHub stamps; the second is not one (no fraction)
+    b"2024-05-01T12:00:00Z ",
 ]
 QUIET = (b'{"level":30,', b'{"level":20,')
 
@@ -50,6 +53,12 @@ def test_reference_on_a_small_block() -> None:
     assert select_py(data, 0, 30, len(data), prefixes=(b"E ",)) == (2, [(1, 24, 38)])
     assert select_py(data, 24, 39, len(data), folded=(b"error",)) == (1, [(0, 24, 38)])
     assert select_py(data, 0, len(data), len(data), suffixes=(b"ain",)) == (5, [(3, 52, 57)])
+    # a GitHub stamp is skipped before prefixes are compared; a stamp alone is an empty line
+    stamped = b"2024-05-01T12:00:00.1234567Z E   boom\n2024-05-01T12:00:00.1Z \nE"
+    n = len(stamped)
+    assert select_py(stamped, 0, n, n, prefixes=(b"E ",)) == (3, [])
+    assert select_py(stamped, 0, n, n, prefixes=(b"E ",), stamps=True) == (3, [(0, 0, 37)])
+    assert select_py(stamped, 0, n, n, empty=True, stamps=True) == (3, [(1, 38, 61)])
     # a quiet line is taken for a needle only, not for the other reasons
     quiet = select_py(data, 0, len(data), len(data), prefixes=(b"{",), quiet=QUIET)
     assert quiet == (5, [(2, 39, 51)])
@@ -77,7 +86,7 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
 @given(
     parts=st.lists(st.sampled_from(PIECES), max_size=120),
     cuts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
-    which=st.tuples(*(st.booleans() for _ in range(7))),
+    which=st.tuples(*(st.booleans() for _ in range(9))),
 )
 def test_native_equals_reference(
     isa: str, parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
@@ -92,6 +101,8 @@ def test_native_equals_reference(
         "folded": (b"rror", b"xe"),
         "quiet": (b'{"level":30,', b"ab"),
         "longer_than": 9,
+        "stamps": True,
+        "empty": True,
     }
     chosen = {k: v for (k, v), on in zip(kw.items(), which, strict=True) if on}
     assert NATIVE is not None

@@ -1,7 +1,7 @@
 /* Native line selection for big inputs: see triage/inputs/linescan.py for the contract.
  *
  * select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), folded=(),
- *        quiet=(), longer_than=0)
+ *        quiet=(), longer_than=0, stamps=False, empty=False)
  *   -> (lines, [(index, start, end), ...])
  *
  * With AVX2, all needles are found in one pass of a nibble filter ("Teddy", teddy_scan); without
@@ -446,6 +446,22 @@ static int ends_with_any(const unsigned char *d, Py_ssize_t s, Py_ssize_t e,
     return 0;
 }
 
+/* The length of a GitHub Actions log stamp ("2024-05-01T12:00:00.1234567Z ") at the start of a
+ * line, or 0: the reader drops it, so prefixes are looked for after it. */
+static Py_ssize_t stamp_length(const unsigned char *s, Py_ssize_t n) {
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd.";
+    Py_ssize_t k = 0;
+    for (; shape[k]; k++) {
+        if (k >= n) return 0;
+        int digit = s[k] >= '0' && s[k] <= '9';
+        if (shape[k] == 'd' ? !digit : s[k] != (unsigned char)shape[k]) return 0;
+    }
+    Py_ssize_t fraction = k;
+    while (k < n && s[k] >= '0' && s[k] <= '9') k++;
+    if (k == fraction || k + 2 > n || s[k] != 'Z' || s[k + 1] != ' ') return 0;
+    return k + 2;
+}
+
 static int by_start(const void *a, const void *b) {
     Py_ssize_t x = ((const span *)a)->start, y = ((const span *)b)->start;
     return (x > y) - (x < y);
@@ -455,15 +471,16 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
     (void)self;
     static char *kwlist[] = {"data",     "first",    "stop",    "end",    "keep_unless",
                              "prefixes", "suffixes", "needles", "folded", "quiet",
-                             "longer_than", NULL};
+                             "longer_than", "stamps", "empty", NULL};
     Py_buffer view;
     Py_ssize_t first, stop, end;
     PyObject *keep_o = NULL, *pre_o = NULL, *suf_o = NULL, *needle_o = NULL, *fold_o = NULL;
     PyObject *quiet_o = NULL;
     Py_ssize_t longer = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOOn", kwlist, &view, &first, &stop,
-                                     &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o, &quiet_o,
-                                     &longer))
+    int stamps = 0, empty = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOOnpp", kwlist, &view, &first,
+                                     &stop, &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o,
+                                     &quiet_o, &longer, &stamps, &empty))
         return NULL;
     pattern_set sets[SETS];
     for (int j = 0; j < SETS; j++) sets[j].items = NULL;
@@ -521,7 +538,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
                 found.items[kept++] = found.items[j];
         found.n = kept;
     }
-    if (!failed && (sets[0].n || sets[1].n || sets[2].n || longer > 0)) {
+    if (!failed && (sets[0].n || sets[1].n || sets[2].n || longer > 0 || empty)) {
         /* walk every line, numbering as we go; a needle's line is taken on the way */
         span_list walked = {NULL, 0, 0};
         Py_ssize_t index = 0, next = 0;
@@ -529,11 +546,13 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
             Py_ssize_t e = line_end(d, pos, end);
             int take = next < found.n && found.items[next].start == pos;
             next += take;
-            int quiet = sets[5].n && starts_with_any(d, pos, e, &sets[5]);
+            Py_ssize_t from = stamps ? pos + stamp_length(d + pos, e - pos) : pos;
+            int quiet = sets[5].n && starts_with_any(d, from, e, &sets[5]);
             take = take || (longer > 0 && e - pos > longer) ||
-                   (!quiet && ((sets[0].n && !starts_with_any(d, pos, e, &sets[0])) ||
-                               (sets[1].n && starts_with_any(d, pos, e, &sets[1])) ||
-                               (sets[2].n && ends_with_any(d, pos, e, &sets[2]))));
+                   (empty && (e == from || (e == from + 1 && d[from] == '\r'))) ||
+                   (!quiet && ((sets[0].n && !starts_with_any(d, from, e, &sets[0])) ||
+                               (sets[1].n && starts_with_any(d, from, e, &sets[1])) ||
+                               (sets[2].n && ends_with_any(d, from, e, &sets[2]))));
             if (take && spans_push(&walked, pos, e, index) < 0) {
                 failed = 1;
                 break;
@@ -660,7 +679,8 @@ static PyMethodDef methods[] = {
      "utf8_valid(data, start, end) -> whether data[start:end] decodes as strict UTF-8"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
-     "folded=(), quiet=(), longer_than=0) -> (lines, [(index, start, end)])"},
+     "folded=(), quiet=(), longer_than=0, stamps=False, empty=False) -> (lines, [(index, start, "
+     "end)])"},
     {NULL, NULL, 0, NULL},
 };
 

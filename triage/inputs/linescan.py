@@ -14,6 +14,9 @@ for those that match any of:
 A line starting with one of ``quiet`` is taken only for a needle (or folded needle), never for
 the first three reasons (pino records at info level inside a text stream). With ``longer_than``
 above 0, a line longer than that many bytes is always taken (a reader counts it as too long).
+With ``stamps``, a GitHub Actions stamp at a line's start ("2024-05-01T12:00:00.1234567Z ") is
+skipped before prefixes are compared, as the reader drops it; with ``empty``, a line that is
+empty (after the stamp, or but for a "\r") is taken.
 
 The native version (``triage/_linescan.c``, built at install when a C compiler is there) scans
 with SSE2 and releases the GIL, so threads scan blocks of one memory-mapped file side by side.
@@ -25,10 +28,12 @@ from __future__ import annotations
 import codecs
 import mmap
 import os
+import re
 from collections.abc import Callable
 from typing import Protocol
 
 Buffer = bytes | bytearray | memoryview | mmap.mmap
+_STAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
 Selected = tuple[int, list[tuple[int, int, int]]]
 
 
@@ -46,6 +51,8 @@ class _Select(Protocol):
         folded: tuple[bytes, ...] = (),
         quiet: tuple[bytes, ...] = (),
         longer_than: int = 0,
+        stamps: bool = False,
+        empty: bool = False,
     ) -> Selected: ...
 
 
@@ -61,6 +68,8 @@ def select_py(
     folded: tuple[bytes, ...] = (),
     quiet: tuple[bytes, ...] = (),
     longer_than: int = 0,
+    stamps: bool = False,
+    empty: bool = False,
 ) -> Selected:
     """The reference: what the native scanner must return, found with bytes methods."""
     buf = bytes(data[:end]) if not isinstance(data, bytes) else data[:end]
@@ -88,12 +97,14 @@ def select_py(
                 pos = hay.find(needle, e + 1, end) if e < end else -1
     count = 0
     pos = first
-    if (keep_unless or prefixes or suffixes or longer_than > 0) and first < stop:
+    if (keep_unless or prefixes or suffixes or longer_than > 0 or empty) and first < stop:
         while pos < stop:
             e = buf.find(b"\n", pos, end)
             e = end if e < 0 else e
             line = buf[pos:e]
-            if longer_than > 0 and e - pos > longer_than:
+            if stamps and (m := _STAMP.match(line)):
+                line = line[m.end() :]
+            if (longer_than > 0 and e - pos > longer_than) or (empty and line in (b"", b"\r")):
                 starts[pos] = e
             elif (quiet and line.startswith(quiet)) or not (
                 (keep_unless and not line.startswith(keep_unless))
