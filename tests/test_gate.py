@@ -292,3 +292,45 @@ def test_quiet_pino_records_inside_tracebacks_and_sections_read_the_same(
     plain.write_bytes(b"\n".join(text))
     alone, _ = read([str(plain)], monkeypatch, gate=True)
     assert [(e.kind, e.text) for e in events] == [(e.kind, e.text) for e in alone]
+
+
+def test_a_github_actions_log_with_a_stamp_on_every_line_reads_the_same_and_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw log GitHub serves: every line behind "2024-05-01T12:00:00.1234567Z ", blank lines
+    too. The stamp is dropped before any parser looks, so the gate looks past it as well."""
+    parts = [
+        ROOT / "samples" / "py-psycopg-integrity" / "run.log",
+        ROOT / "samples" / "incident-cleanup-race" / "service.pino.log",
+        ROOT / "samples" / "incident-noisy-10k" / "app.pino.log",
+    ]
+    lines = [line for p in parts for line in p.read_bytes().rstrip(b"\n").split(b"\n")]
+    stamped = [
+        b"2024-05-01T12:00:%02d.%07dZ " % (i // 1000 % 60, i) + line for i, line in enumerate(lines)
+    ]
+    log = tmp_path / "job-logs.txt"
+    log.write_bytes(b"\n".join(stamped))
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(b"\n".join(lines))
+    same_both_ways([str(log)], monkeypatch)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    unstamped, _ = read([str(plain)], monkeypatch, gate=True)
+    assert [(e.kind, e.text, e.line) for e in events] == [
+        (e.kind, e.text, e.line) for e in unstamped
+    ]
+    assert "pino" in stats[0].formats
+
+    def visited(path: Path) -> int:
+        seen: list[int] = []
+        real_iter = gated.GatedLines.__iter__
+
+        def counting(self: gated.GatedLines) -> Any:
+            for item in real_iter(self):
+                seen.append(item[0])
+                yield item
+
+        with mock.patch.object(gated.GatedLines, "__iter__", counting):
+            read([str(path)], monkeypatch, gate=True)
+        return len(seen)
+
+    assert visited(log) == visited(plain) < len(lines) / 2  # the stamps cost no skipping

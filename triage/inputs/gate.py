@@ -87,8 +87,8 @@ class Quietable(Protocol):
 
 # Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix.
 # A quiet pino record (jsonrec.worth_decoding) is skipped by read_stream itself: not a trigger.
-JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES), quiet=QUIET_PREFIXES)
 DIGITS = tuple(str(d).encode() for d in range(10))
+JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES), quiet=QUIET_PREFIXES)
 # Lines whose cleaning (source._clean) changes their text so that a raw-byte test could miss a
 # trigger: escape and NUL bytes (colour codes, binary), a GitHub timestamp in front (it starts
 # with a digit) and a trailing "\r" (suffixes are also tried with it).
@@ -105,25 +105,22 @@ class Part:
     needles: tuple[bytes, ...]
     folded: tuple[bytes, ...]
     quiet: tuple[bytes, ...]
+    empty: bool  # empty lines are triggers too
 
     @staticmethod
     def of(t: Triggers, first: bool, empty: bool) -> Part:
-        prefixes = t.prefixes
-        if prefixes or empty:
-            # a GitHub stamp hides a line's real start (or that it is empty)
-            prefixes = tuple(dict.fromkeys(prefixes + DIGITS))
         needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
         suffixes = t.suffixes + tuple(s + b"\r" for s in t.suffixes)
         # quiet pino records never reach a text parser (read_stream skips them first): no
         # parser's trigger, whatever its keep_unless or prefixes say
-        key = (t.keep_unless, prefixes, suffixes, needles, t.folded, QUIET_PREFIXES)
+        key = (t.keep_unless, t.prefixes, suffixes, needles, t.folded, QUIET_PREFIXES, empty)
         part = _PARTS.get(key)
         if part is None:  # one object per value: selections are cached by identity
             part = _PARTS[key] = Part(*key)
         return part
 
 
-_PARTS: dict[tuple[tuple[bytes, ...], ...], Part] = {}
+_PARTS: dict[tuple[object, ...], Part] = {}
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ A run of lines holding invalid UTF-8 is read line by line (the skip counter need
 from __future__ import annotations
 
 import os
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO
@@ -20,6 +21,7 @@ from triage.inputs import linescan, source
 from triage.inputs.gate import Gate, Part
 from triage.inputs.source import Counts, _clean, _decode
 
+GH_STAMP_BYTES = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
 MAX_WINDOW = 4 << 20
 
@@ -84,8 +86,6 @@ class GatedLines:
                     if got_at < at:
                         nxt, at = got, got_at
                 if nxt > index:
-                    if gate.empty:
-                        nxt, at = _empty_before(buf, pos, index, nxt, at)
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base)
                     if "pino" not in counts.formats and _pino_between(buf, pos, at):
@@ -134,6 +134,8 @@ class _Selection:
             "needles": part.needles,
             "folded": part.folded,
             "quiet": part.quiet,
+            "empty": part.empty,
+            "stamps": True,  # prefixes are compared after a GitHub stamp, as _clean drops it
         }
         self.starts: list[int] = []
         self.indexes: list[int] = []
@@ -173,26 +175,22 @@ class _Selection:
 
 
 def _pino_between(buf: bytes, pos: int, at: int) -> bool:
-    """Whether a skipped line in [pos, at) is a JSON record: only quiet pino ones are skipped."""
-    return buf[pos : pos + 1] == b"{" or buf.find(b"\n{", pos, at - 1) >= 0
+    """Whether a skipped line in [pos, at) is a JSON record (bare or behind a GitHub stamp):
+    only quiet pino ones are skipped."""
+    if buf[pos : pos + 1] == b"{" or buf.find(b"\n{", pos, at - 1) >= 0:
+        return True
+    k = buf.find(b"Z {", pos, at)
+    while k >= 0:
+        s = buf.rfind(b"\n", pos, k) + 1 or pos
+        m = GH_STAMP_BYTES.match(buf, s)
+        if m and m.end() == k + 2:
+            return True
+        k = buf.find(b"Z {", k + 1, at)
+    return False
 
 
 def _valid(buf: bytes, start: int, end: int) -> bool:
     return linescan.utf8_valid(buf, start, end)
-
-
-def _empty_before(buf: bytes, pos: int, index: int, nxt: int, at: int) -> tuple[int, int]:
-    """The first empty line (or lone "\\r") starting in [pos, at), if any, else (nxt, at)."""
-    if buf[pos : pos + 1] == b"\n" or buf[pos : pos + 2] == b"\r\n":
-        return index, pos
-    best = at
-    for pattern in (b"\n\n", b"\n\r\n"):
-        k = buf.find(pattern, pos, at + 1)
-        if k >= 0 and k + 1 < best:
-            best = k + 1
-    if best == at:
-        return nxt, at
-    return index + buf.count(b"\n", pos, best), best
 
 
 def _advance(buf: bytes, pos: int, lines: int) -> int:
