@@ -97,10 +97,10 @@ class JsRunnerParser(NodeTestLines):
             self.block is not None
             or self.summary is not None
             or self.listing
-            or self.mode in ("jest", "tap")
+            or self.mode == "tap"  # TAP: any line may be a test point
             or self.section == "recap"
         ):
-            return None
+            return None  # (jest outside its verbose list acts only on IDLE_TRIGGERS lines)
         return IDLE_IN_SECTION if self.section else IDLE
 
     def close(self) -> list[Event]:
