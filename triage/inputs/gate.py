@@ -72,7 +72,7 @@ class Quiet:
 
     triggers: Triggers
     claims: int = NONE
-    empty: bool = False  # the empty line is a trigger too (linescan cannot name it)
+    empty: bool = False  # the empty line is a trigger too
     tracks: bool = False  # call skipped(last line number) instead of feeding the lines
     apart: bool = False  # scanned on its own: gates that differ only here share the rest
 
@@ -129,7 +129,6 @@ class Gate:
     the reader's own triggers and the shared ones, one for each ``apart`` set."""
 
     parts: tuple[Part, ...]
-    empty: bool  # stop at an empty line
     tracking: tuple[int, ...]  # positions (in the parser list) of parsers to call skipped()
     blank_before: tuple[int, ...]  # those of them behind a parser that claims blank lines
 
@@ -155,7 +154,7 @@ class Gate:
             blank = blank or q.claims == BLANK
         empty = any(q.empty for q in quiets)
         parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
-        return Gate(tuple(parts), empty, tuple(tracking), tuple(blank_before))
+        return Gate(tuple(parts), tuple(tracking), tuple(blank_before))
 
 
 class Gates:
