@@ -86,12 +86,12 @@ class Quietable(Protocol):
 
 
 # Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix.
-# A quiet pino record (jsonrec.worth_decoding) is skipped by read_stream itself: not a trigger.
 DIGITS = tuple(str(d).encode() for d in range(10))
+# A quiet pino record (jsonrec.worth_decoding) is skipped by read_stream itself: not a trigger.
 JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES), quiet=QUIET_PREFIXES)
-# Lines whose cleaning (source._clean) changes their text so that a raw-byte test could miss a
-# trigger: escape and NUL bytes (colour codes, binary), a GitHub timestamp in front (it starts
-# with a digit) and a trailing "\r" (suffixes are also tried with it).
+# What source._clean changes in a line, allowed for so that a raw-byte test misses no trigger: a
+# GitHub timestamp in front (linescan compares prefixes after it: ``stamps``), a trailing "\r"
+# (suffixes are also tried with it), escape and NUL bytes (such lines are always looked at).
 _ALWAYS = (b"\x1b", b"\x00")
 
 
