@@ -16,11 +16,12 @@ the first three reasons (pino records at info level inside a text stream). With 
 above 0, a line longer than that many bytes is always taken (a reader counts it as too long).
 With ``stamps``, a GitHub Actions stamp at a line's start ("2024-05-01T12:00:00.1234567Z ") is
 skipped before prefixes are compared, as the reader drops it; with ``empty``, a line that is
-empty (after the stamp, or but for a "\r") is taken.
+empty (after the stamp, or but for a "\\r") is taken.
 
-The native version (``triage/_linescan.c``, built at install when a C compiler is there) scans
-with SSE2 and releases the GIL, so threads scan blocks of one memory-mapped file side by side.
-The Python version gives the same answer more slowly; ``TRIAGE_PURE_PYTHON=1`` forces it.
+The native version (``triage/_linescan.c``, built at install when a C compiler is there) finds
+all needles in one AVX2 pass (SSE2 and scalar code where the CPU has no AVX2) and releases the
+GIL, so threads scan blocks of one file side by side. The Python version gives the same answer
+more slowly; ``TRIAGE_PURE_PYTHON=1`` forces it. ``utf8_valid`` checks strict UTF-8 likewise.
 """
 
 from __future__ import annotations
