@@ -12,7 +12,6 @@ A run of lines holding invalid UTF-8 is read line by line (the skip counter need
 from __future__ import annotations
 
 import os
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO
@@ -21,7 +20,6 @@ from triage.inputs import linescan, source
 from triage.inputs.gate import Gate, Part
 from triage.inputs.source import Counts, _clean, _decode
 
-GH_STAMP_BYTES = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
 MAX_WINDOW = 4 << 20
 
@@ -182,7 +180,7 @@ def _pino_between(buf: bytes, pos: int, at: int) -> bool:
     k = buf.find(b"Z {", pos, at)
     while k >= 0:
         s = buf.rfind(b"\n", pos, k) + 1 or pos
-        m = GH_STAMP_BYTES.match(buf, s)
+        m = linescan.STAMP.match(buf, s)
         if m and m.end() == k + 2:
             return True
         k = buf.find(b"Z {", k + 1, at)

@@ -31,30 +31,11 @@ import mmap
 import os
 import re
 from collections.abc import Callable
-from typing import Protocol
 
 Buffer = bytes | bytearray | memoryview | mmap.mmap
-_STAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
+# source.GH_STAMP on bytes, ASCII digits only (as the native scanner reads it)
+STAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
 Selected = tuple[int, list[tuple[int, int, int]]]
-
-
-class _Select(Protocol):
-    def __call__(
-        self,
-        data: Buffer,
-        first: int,
-        stop: int,
-        end: int,
-        keep_unless: tuple[bytes, ...] = (),
-        prefixes: tuple[bytes, ...] = (),
-        suffixes: tuple[bytes, ...] = (),
-        needles: tuple[bytes, ...] = (),
-        folded: tuple[bytes, ...] = (),
-        quiet: tuple[bytes, ...] = (),
-        longer_than: int = 0,
-        stamps: bool = False,
-        empty: bool = False,
-    ) -> Selected: ...
 
 
 def select_py(
@@ -103,7 +84,7 @@ def select_py(
             e = buf.find(b"\n", pos, end)
             e = end if e < 0 else e
             line = buf[pos:e]
-            if stamps and (m := _STAMP.match(line)):
+            if stamps and (m := STAMP.match(line)):
                 line = line[m.end() :]
             if (longer_than > 0 and e - pos > longer_than) or (empty and line in (b"", b"\r")):
                 starts[pos] = e
@@ -137,20 +118,14 @@ def utf8_valid_py(data: Buffer, start: int, end: int) -> bool:
     return True
 
 
-def _native() -> _Select | None:
-    if os.environ.get("TRIAGE_PURE_PYTHON"):
-        return None
+NATIVE: Callable[..., Selected] | None = None
+select = select_py
+utf8_valid = utf8_valid_py
+if not os.environ.get("TRIAGE_PURE_PYTHON"):
     try:
-        from triage._linescan import select as native
+        from triage import _linescan
     except ImportError:
-        return None
-    return native
-
-
-NATIVE = _native()
-select: _Select = NATIVE or select_py
-utf8_valid: Callable[[Buffer, int, int], bool] = utf8_valid_py
-if NATIVE is not None:
-    from triage._linescan import utf8_valid as _utf8_valid_native
-
-    utf8_valid = _utf8_valid_native
+        pass
+    else:
+        NATIVE = select = _linescan.select
+        utf8_valid = _linescan.utf8_valid
