@@ -33,8 +33,6 @@ class Triggers:
     needles: tuple[bytes, ...] = ()
     folded: tuple[bytes, ...] = ()
     keep_unless: tuple[bytes, ...] = ()  # lines NOT starting with one of these
-    # lines starting with one of these are triggers only through needles / folded (quiet pino)
-    quiet: tuple[bytes, ...] = ()
 
     def __or__(self, other: Triggers) -> Triggers:
         def both(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -48,7 +46,6 @@ class Triggers:
             both(self.needles, other.needles),
             both(self.folded, other.folded),
             self.keep_unless or other.keep_unless,
-            both(self.quiet, other.quiet),
         )
 
     def matches(self, line: str) -> bool:
@@ -56,11 +53,10 @@ class Triggers:
         reference for the invariant tests."""
         data = line.encode("utf-8", "surrogatepass")
         low = data.lower()  # ASCII letters only, as linescan folds them
-        quiet = bool(self.quiet) and data.startswith(self.quiet)
         return (
-            (not quiet and bool(self.keep_unless) and not data.startswith(self.keep_unless))
-            or (not quiet and bool(self.prefixes) and data.startswith(self.prefixes))
-            or (not quiet and bool(self.suffixes) and data.endswith(self.suffixes))
+            (bool(self.keep_unless) and not data.startswith(self.keep_unless))
+            or (bool(self.prefixes) and data.startswith(self.prefixes))
+            or (bool(self.suffixes) and data.endswith(self.suffixes))
             or any(n in data for n in self.needles)
             or any(f in low for f in self.folded)
         )
@@ -85,10 +81,10 @@ class Quietable(Protocol):
     def quiet(self) -> Quiet | None: ...
 
 
-# Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix.
 DIGITS = tuple(str(d).encode() for d in range(10))
-# A quiet pino record (jsonrec.worth_decoding) is skipped by read_stream itself: not a trigger.
-JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES), quiet=QUIET_PREFIXES)
+# Lines the reader itself must see: JSON records, bare or behind a docker-compose prefix (the
+# quiet pino records among them are no one's trigger: see Part.of).
+JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES))
 # What source._clean changes in a line, allowed for so that a raw-byte test misses no trigger: a
 # GitHub timestamp in front (linescan compares prefixes after it: ``stamps``), a trailing "\r"
 # (suffixes are also tried with it), escape and NUL bytes (such lines are always looked at).
