@@ -9,8 +9,10 @@ stdin is a terminal we hold, the child's process group is made its foreground gr
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import signal
+import termios
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -31,12 +33,9 @@ class Resizer:
         if size is None or size == self.size:
             return
         self.size = size
-        import fcntl
-        import termios
-
-        with contextlib.suppress(OSError):
-            fcntl.ioctl(self.master, termios.TIOCSWINSZ, size)
-            os.killpg(self.pgid, signal.SIGWINCH)
+        if set_size(self.master, size):
+            with contextlib.suppress(OSError):
+                os.killpg(self.pgid, signal.SIGWINCH)
 
 
 @contextlib.contextmanager
@@ -53,13 +52,19 @@ def resizing(resizer: Resizer | None) -> Iterator[None]:
 
 
 def size_of(out: BinaryIO) -> bytes | None:
-    import fcntl
-    import termios
-
+    """The window size of the terminal ``out`` writes to (packed struct winsize), or None."""
     try:
         return bytes(fcntl.ioctl(out.fileno(), termios.TIOCGWINSZ, b"\0" * 8))
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def set_size(tty: int, size: bytes) -> bool:
+    try:
+        fcntl.ioctl(tty, termios.TIOCSWINSZ, size)
+    except OSError:
+        return False
+    return True
 
 
 def take_terminal() -> None:
@@ -81,13 +86,9 @@ def give_terminal(pgid: int) -> None:
 
 def prepare_pty(out: BinaryIO, slave: int) -> None:
     """Our terminal's size, and no LF -> CRLF on the inner pty: our own terminal adds the CR."""
-    import fcntl
-    import termios
-
     size = size_of(out)
     if size is not None:
-        with contextlib.suppress(OSError):
-            fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+        set_size(slave, size)
     with contextlib.suppress(OSError, termios.error):
         attrs = termios.tcgetattr(slave)
         attrs[1] &= ~termios.ONLCR
