@@ -2,8 +2,9 @@
 
 ``iter_hit_lines`` yields the same (line number, text) pairs as ``source.iter_lines`` for every
 line whose text contains one of the needles (and possibly a few more lines, which callers
-re-check): one ``linescan.select`` pass over each 8 MB chunk, which numbers the lines it finds. A line holding an escape or NUL byte is always yielded, because cleaning
-it (ANSI colours, NULs dropped) can join text around a needle.
+re-check): one ``linescan.select`` pass over each 8 MB chunk, which numbers the lines it finds.
+A line holding an escape or NUL byte is always yielded, because cleaning it (ANSI colours, NULs
+dropped) can join text around a needle.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ class Wanted:
     exact: tuple[str, ...] = ()
     near: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
+    def values(self) -> list[str]:
+        """The texts looked for that a line can hold (not empty, no newline)."""
+        exact = [w for w in self.exact if w and "\n" not in w]
+        return exact + [v for v, words in self.near if v and "\n" not in v and words]
+
     def scan_for(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
         """(needles, folded) for linescan.select: lines holding a needle, or a folded word in
         any ASCII case, are a superset of the lines this accepts (once cleaned)."""
@@ -70,13 +76,12 @@ class Wanted:
 def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator[tuple[int, str]]:
     """(line number, text) as iter_lines gives them, for every line ``wanted`` accepts (and maybe
     a few more: callers check again)."""
-    exact = [w for w in dict.fromkeys(wanted.exact) if w and "\n" not in w]
-    near = [(v, ws) for v, ws in wanted.near if v and "\n" not in v and ws]
-    if not exact and not near:
+    values = wanted.values()
+    if not values:
         return
     first = stream.read(CHUNK)
     encoding, skip = _decoder_for(first[:4])
-    if encoding == "utf-16" or any("\ufffd" in w for w in exact + [v for v, _ in near]):
+    if encoding == "utf-16" or any("\ufffd" in v for v in values):
         # rare shapes: the text decides, line by line
         if encoding == "utf-16":
             lines = _iter_utf16(first, stream, counts)

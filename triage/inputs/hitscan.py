@@ -43,8 +43,7 @@ def _blockable(path: str, wanted: Wanted) -> bool:
         return False
     # gzip, and the BOMs the line reader strips or decodes: left to the streaming path
     boms = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, b"\x1f\x8b")
-    values = list(wanted.exact) + [v for v, _ in wanted.near]
-    return not head.startswith(boms) and not any("\ufffd" in v for v in values)
+    return not head.startswith(boms) and not any("\ufffd" in v for v in wanted.values())
 
 
 def _blocks(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
