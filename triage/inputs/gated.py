@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
 from triage.inputs.gate import Gate, Part
+from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
@@ -72,6 +73,7 @@ class GatedLines:
         waiting = self.waiting
         selections: dict[Part, _Selection] = {}
         pos, index = start, 0
+        quiet_at = -1  # the next quiet pino record at or after pos, once looked for
         while pos < end:
             gate = None if waiting or gate_of is None else gate_of()
             if gate is not None:
@@ -86,8 +88,11 @@ class GatedLines:
                 if nxt > index:
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base)
-                    if "pino" not in counts.formats and _pino_between(buf, pos, at):
-                        counts.saw_format("pino")  # a quiet record skipped, as read_stream does
+                    if "pino" not in counts.formats:  # a quiet record skipped: read_stream
+                        if quiet_at < pos:  # would have seen it, and said "pino"
+                            quiet_at = _next_quiet(buf, pos, end)
+                        if quiet_at < at:
+                            counts.saw_format("pino")
                     pos, index = at, nxt
                     if pos >= end:
                         break
@@ -172,19 +177,17 @@ class _Selection:
         self.window = min(self.window * 2, MAX_WINDOW)
 
 
-def _pino_between(buf: bytes, pos: int, at: int) -> bool:
-    """Whether a skipped line in [pos, at) is a JSON record (bare or behind a GitHub stamp):
-    only quiet pino ones are skipped."""
-    if buf[pos : pos + 1] == b"{" or buf.find(b"\n{", pos, at - 1) >= 0:
-        return True
-    k = buf.find(b"Z {", pos, at)
+def _next_quiet(buf: bytes, pos: int, end: int) -> int:
+    """Where the first quiet pino record (bare or behind a GitHub stamp) starting in [pos, end)
+    starts, or end. ``pos`` is a line start."""
+    k = buf.find(b'{"level":', pos, end)
     while k >= 0:
         s = buf.rfind(b"\n", pos, k) + 1 or pos
-        m = linescan.STAMP.match(buf, s)
-        if m and m.end() == k + 2:
-            return True
-        k = buf.find(b"Z {", k + 1, at)
-    return False
+        m = None if k == s else linescan.STAMP.match(buf, s)
+        if (k == s or (m is not None and m.end() == k)) and buf.startswith(QUIET_PREFIXES, k):
+            return s
+        k = buf.find(b'{"level":', k + 1, end)
+    return end
 
 
 def _valid(buf: bytes, start: int, end: int) -> bool:
