@@ -7,6 +7,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from triage.inputs import fastscan, source
 from triage.inputs.jsonrec import worth_decoding
@@ -91,3 +93,47 @@ def test_an_over_long_quiet_line_is_counted_like_the_line_reader_counts_it(
     assert fast.lines == slow.lines == len(lines)
     cut = dict(every)
     assert all(cut[no] == text for no, text in got)  # the same cut heads, at the same numbers
+
+
+BAD = [
+    b'{"level":30,"time":1,"msg":"ok"}',
+    b'{"level":"info","time":1,"msg":"ok"}',
+    b'{"level":50,"msg":"boom","err":{"code":"23505"}}',
+    b"\n",
+    b"\n",
+    b"\xff\xfe",
+    b"\x00",
+    b"\x1b[31m",
+    b"\r",
+    b"rr",
+    b"or",
+    b"x" * 150,
+    b"2024-05-01T12:00:00.1234567Z ",
+    "caf\u00e9".encode(),
+]
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(parts=st.lists(st.sampled_from(BAD), max_size=200))
+def test_bad_bytes_read_and_count_the_same_on_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: list[bytes]
+) -> None:
+    """Binary, invalid UTF-8, colour codes, NULs, CRs and over-long lines inside a pino file:
+    the bulk path keeps the lines the line reader keeps and counts every skip reason alike."""
+    data = b'{"level":30,"msg":"first"}\n' + b"".join(parts)
+    path = tmp_path / "bad.pino.log"
+    path.write_bytes(data)
+    for module in (fastscan, source):
+        monkeypatch.setattr(module, "MAX_LINE", 120)
+    monkeypatch.setattr(fastscan, "BLOCK", 97)
+    fast = Counts()
+    got = list(fastscan.iter_candidate_lines(str(path), fast, workers=2))
+    kept = [(no, t) for no, t in got if not t.startswith("{") or worth_decoding(t)]
+    slow = Counts()
+    with open(path, "rb") as fh:
+        every = list(iter_lines(io.BufferedReader(fh), slow))  # type: ignore[arg-type]
+    assert kept == [(no, t) for no, t in every if not t.startswith("{") or worth_decoding(t)]
+    assert fast.lines == slow.lines
+    assert fast.skipped == slow.skipped

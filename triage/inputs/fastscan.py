@@ -18,6 +18,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from typing import Any, TypeVar
 
 from triage.inputs import linescan
+from triage.inputs.hits import ALWAYS
 from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import MAX_LINE, Counts, _decode
 
@@ -96,13 +97,33 @@ def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[in
             stop,
             n,
             keep_unless=QUIET_PREFIXES,
-            needles=FAST_NEEDLES,
+            # escape and NUL bytes: cleaning them away can make a needle (and NULs are counted)
+            needles=FAST_NEEDLES + ALWAYS,
             longer_than=MAX_LINE,  # counted as too long, as the line reader counts it
         )
         boundary = data.find(b"\n", stop - 1, n) + 1 if stop < n else n
+        if not linescan.utf8_valid(data, first, boundary or n):
+            spans = _with_invalid_lines(data, first, stop, n, spans)
         return lines, (boundary or n) - first, numbered(data, spans)
     finally:
         close(data)
+
+
+def _with_invalid_lines(
+    data: Block, first: int, stop: int, n: int, spans: list[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
+    """spans plus the quiet lines holding invalid UTF-8, which the line reader counts (a block
+    that is not valid UTF-8 is rare: pino writes UTF-8, so this walks it in Python)."""
+    taken = {s for _, s, _ in spans}
+    out = list(spans)
+    index, pos = 0, first
+    while pos < stop:
+        e = data.find(b"\n", pos, n)
+        e = n if e < 0 else e
+        if pos not in taken and not linescan.utf8_valid(data, pos, e):
+            out.append((index, pos, e))
+        index, pos = index + 1, e + 1
+    return sorted(out, key=lambda span: span[1])
 
 
 def map_blocks(
