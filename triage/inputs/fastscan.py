@@ -18,7 +18,6 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPool
 from typing import Any, TypeVar
 
 from triage.inputs import linescan
-from triage.inputs.hits import ALWAYS
 from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import MAX_LINE, Counts, _decode
 
@@ -98,7 +97,7 @@ def scan_block(path: str, start: int, end: int) -> tuple[int, int, list[tuple[in
             n,
             keep_unless=QUIET_PREFIXES,
             # escape and NUL bytes: cleaning them away can make a needle (and NULs are counted)
-            needles=FAST_NEEDLES + ALWAYS,
+            needles=FAST_NEEDLES + linescan.ALWAYS,
             longer_than=MAX_LINE,  # counted as too long, as the line reader counts it
         )
         boundary = data.find(b"\n", stop - 1, n) + 1 if stop < n else n

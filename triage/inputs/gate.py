@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from triage.inputs import linescan
 from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 
 # Which non-trigger lines feed() claims in a quiet state.
@@ -88,7 +89,6 @@ JSON = Triggers(prefixes=(b"{",), needles=(b"| {", *FAST_NEEDLES))
 # What source._clean changes in a line, allowed for so that a raw-byte test misses no trigger: a
 # GitHub timestamp in front (linescan compares prefixes after it: ``stamps``), a trailing "\r"
 # (suffixes are also tried with it), escape and NUL bytes (such lines are always looked at).
-_ALWAYS = (b"\x1b", b"\x00")
 
 
 @dataclass(frozen=True, eq=False)
@@ -105,7 +105,7 @@ class Part:
 
     @staticmethod
     def of(t: Triggers, first: bool, empty: bool) -> Part:
-        needles = tuple(dict.fromkeys(t.needles + _ALWAYS)) if first else t.needles
+        needles = tuple(dict.fromkeys(t.needles + linescan.ALWAYS)) if first else t.needles
         suffixes = t.suffixes + tuple(s + b"\r" for s in t.suffixes)
         # quiet pino records never reach a text parser (read_stream skips them first): no
         # parser's trigger, whatever its keep_unless or prefixes say
@@ -151,6 +151,13 @@ class Gate:
         empty = any(q.empty for q in quiets)
         parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
         return Gate(tuple(parts), tuple(tracking), tuple(blank_before))
+
+
+# While a parser must see every line, only the quiet pino records may pass unseen: read_stream
+# drops them before any text parser (the rule fastscan applies to whole pino files).
+EVERY = Gate(
+    (Part.of(Triggers(keep_unless=QUIET_PREFIXES, needles=FAST_NEEDLES), True, False),), (), ()
+)
 
 
 class Gates:

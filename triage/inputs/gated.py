@@ -1,7 +1,8 @@
 """Numbered text lines, as source.iter_lines cuts and cleans them, minus the lines no one needs.
 
 ``GatedLines`` is what read_stream reads a text input through. Before each line it asks
-``gate()`` (set by read_stream) for the current Gate (gate.py); while there is one, it jumps to the
+``gate()`` (set by read_stream) for the current Gate (gate.py; while a parser must see every line
+and a pino record comes, ``EVERY``, which passes over quiet pino records only); it jumps to the
 next line matching the gate's triggers, found by ``linescan.select`` over the bytes ahead, and
 counts the lines in between without decoding them. Everything else (chunking, over-long lines,
 BOM, UTF-16, the last line without "\\n") is source.pieces, so numbering and counts are the same.
@@ -17,7 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
-from triage.inputs.gate import Gate, Part
+from triage.inputs.gate import EVERY, Gate, Part
 from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
@@ -76,6 +77,8 @@ class GatedLines:
         quiet_at = -1  # the next quiet pino record at or after pos, once looked for
         while pos < end:
             gate = None if waiting or gate_of is None else gate_of()
+            if gate is None and not waiting and buf.startswith(b'{"level":', pos):
+                gate = EVERY  # maybe a quiet pino record: pass over those ahead
             if gate is not None:
                 nxt, at = index, end + 1
                 for part in gate.parts:

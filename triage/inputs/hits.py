@@ -26,7 +26,6 @@ from triage.inputs.source import (
     pieces,
 )
 
-ALWAYS = (b"\x1b", b"\x00")  # bytes whose removal by _decode can create a match
 # The only characters whose str.lower() holds ASCII letters (\u0130 -> 'i\u0307', Kelvin sign ->
 # 'k'): Wanted compares words with str.lower(), so a line holding one is always looked at.
 LOWER_TO_ASCII = ("\u0130".encode(), "\u212a".encode())
@@ -48,7 +47,9 @@ class Wanted:
     def scan_for(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
         """(needles, folded) for linescan.select: lines holding a needle, or a folded word in
         any ASCII case, are a superset of the lines this accepts (once cleaned)."""
-        exact = [w.encode("utf-8") for w in self.exact if w and "\n" not in w] + list(ALWAYS)
+        exact = [w.encode("utf-8") for w in self.exact if w and "\n" not in w] + list(
+            linescan.ALWAYS
+        )
         folded: list[bytes] = []
         for value, words in self.near:
             if not value or "\n" in value or not words:

@@ -36,6 +36,9 @@ Buffer = bytes | bytearray | memoryview | mmap.mmap
 # source.GH_STAMP on bytes, ASCII digits only (as the native scanner reads it)
 STAMP = re.compile(rb"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+Z ")
 Selected = tuple[int, list[tuple[int, int, int]]]
+# Bytes that source._decode removes from a line (escape sequences, NUL), so that a line holding
+# one may match after decoding what its raw bytes do not: every raw-byte search looks at it.
+ALWAYS = (b"\x1b", b"\x00")
 
 
 def select_py(
