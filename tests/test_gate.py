@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, gated, read_inputs, source, stream, textblocks
+from triage.inputs import ReadResult, gated, jsonrec, read_inputs, source, stream, textblocks
 from triage.inputs.gate import ALL, BLANK, NONE, Quiet
 from triage.model import Event, InputStats
 
@@ -101,6 +101,52 @@ def test_mixed_streams_read_the_same_across_chunk_and_window_edges(
     log = tmp_path / "mixed.log"
     log.write_bytes(mixed_log(seed, dirty=seed >= 4))
     same_both_ways([str(log)], monkeypatch)
+
+
+def service_log(seed: int) -> bytes:
+    """A service's pino records (most of them quiet) with runner text among them, and JSON records
+    split across lines (docker cuts long lines) right before quiet ones: the runs get packed."""
+    rnd = random.Random(seed)
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = [b for b in pino if b.startswith(b'{"level":30,') and b"rror" not in b]
+    loud = [b for b in pino if b.startswith(b'{"level":50,')]
+    text = mixed_log(seed, dirty=seed % 2 == 1).split(b"\n")
+    out: list[bytes] = []
+    for line in text:
+        out.append(line)
+        out.extend(rnd.choice(quiet) for _ in range(rnd.randrange(12)))
+        if rnd.random() < 0.05:  # a record cut in two, then quiet records or its tail
+            record = rnd.choice(loud + quiet)
+            cut = rnd.randrange(1, len(record))
+            out.append(record[:cut])
+            if rnd.random() < 0.5:
+                out.append(record[cut:])
+            out.extend(rnd.choice(quiet) for _ in range(rnd.randrange(4)))
+    return b"\n".join(out) + b"\n"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_service_logs_with_runner_text_read_the_same_when_their_quiet_records_are_cut_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    rnd = random.Random(seed)
+    monkeypatch.setattr(source, "CHUNK", rnd.choice([4096, 16384, 65536]))  # some runs clean
+    monkeypatch.setattr(gated, "FIRST_WINDOW", rnd.choice([1, 100, 3000]))
+    monkeypatch.setattr(gated, "MAX_WINDOW", rnd.choice([200, 50000]))
+    monkeypatch.setattr(gated, "PACK_MIN", 4)
+    packed: list[int] = []
+    real_pack = gated._pack
+
+    def pack(buf: bytes, start: int, end: int) -> Any:
+        got = real_pack(buf, start, end)
+        packed.append(got is not None)
+        return got
+
+    monkeypatch.setattr(gated, "_pack", pack)
+    log = tmp_path / "service.log"
+    log.write_bytes(service_log(seed))
+    same_both_ways([str(log)], monkeypatch)
+    assert sum(packed) > len(packed) / 2  # the packed path was the one taken
 
 
 def test_a_bad_byte_on_a_skipped_line_is_still_counted(
@@ -231,15 +277,44 @@ def test_every_template_holds_one_of_the_needles_the_gate_scans_for() -> None:
         assert idle.matches(template), template
 
 
-def test_a_runaway_traceback_is_cut_at_the_same_line_with_the_gate(
+def with_quiet_records(lines: list[bytes], per_line: int) -> list[bytes]:
+    """The lines with ``per_line`` quiet pino records (a real service's) after each."""
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = [b for b in pino if b and not jsonrec.worth_decoding(b.decode())]
+    out: list[bytes] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        out.extend(quiet[(i * per_line + j) % len(quiet)] for j in range(per_line))
+    return out
+
+
+def test_every_sample_with_a_service_log_among_it_reads_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sample's text logs with quiet records after every line: their runs are packed, and
+    every parser state (blocks, sections, tracking) meets the cut-out records."""
+    monkeypatch.setattr(gated, "PACK_MIN", 4)
+    logs = [p for d in SAMPLE_DIRS for p in sorted(d.glob("*.log")) if p.stat().st_size < 1e6]
+    assert len(logs) > 20
+    paths = []
+    for i, path in enumerate(logs):
+        mixed = tmp_path / f"{i}-{path.parent.name}-{path.name}"
+        mixed.write_bytes(b"\n".join(with_quiet_records(path.read_bytes().split(b"\n"), 2)))
+        paths.append(str(mixed))
+    same_both_ways(paths, monkeypatch)
+
+
+@pytest.mark.parametrize("service", [False, True], ids=["alone", "among-service-records"])
+def test_a_runaway_traceback_is_cut_at_the_same_line_with_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: bool
 ) -> None:
     lines = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
     head = lines.index(b"Traceback (most recent call last):")
     frames = [ln for ln in lines[head + 1 : head + 40] if ln.startswith(b"  ")]
     body = frames * (2 * textblocks.MAX_BLOCK_LINES // len(frames))
     log = tmp_path / "run.log"
-    log.write_bytes(b"\n".join([lines[head], *body, *lines[head + 60 : head + 70]]) + b"\n")
+    text = [lines[head], *body, *lines[head + 60 : head + 70]]
+    log.write_bytes(b"\n".join(with_quiet_records(text, 3) if service else text) + b"\n")
     limits: list[int] = []
     real_limit = textblocks.TextBlockParser.skip_limit
 

@@ -7,6 +7,9 @@ next line matching the gate's triggers, found by ``linescan.select`` over the by
 counts the lines in between without decoding them. Everything else (chunking, over-long lines,
 BOM, UTF-16, the last line without "\\n") is source.pieces, so numbering and counts are the same.
 A run of lines holding invalid UTF-8 is read line by line (the skip counter needs each one).
+A run made mostly of quiet pino records (a service's log with test-runner text among it) is
+first packed: those records, which read_stream would drop unread, are cut out in one linescan
+pass, and the gates scan and step over the other lines only, numbered as in the run.
 ``TRIAGE_NO_GATE=1`` turns the skipping off.
 """
 
@@ -15,11 +18,12 @@ from __future__ import annotations
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
 from triage.inputs.gate import EVERY, Gate, Part
-from triage.inputs.jsonrec import QUIET_PREFIXES
+from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
@@ -56,7 +60,11 @@ class GatedLines:
                 yield lineno, single
                 continue
             if self.gate is not None and _valid(buf, start, end):
-                lineno = yield from self._run(buf, start, end, lineno)
+                packed = _pack(buf, start, end)
+                if packed is not None:
+                    lineno, start = yield from self._run(packed.data, 0, packed.end, lineno, packed)
+                if start < end:  # not packed, or a JSON fragment waits where records were cut
+                    lineno, _ = yield from self._run(buf, start, end, lineno, None)
             else:
                 for line in source.run_texts(buf, start, end, counts):
                     lineno += 1
@@ -65,17 +73,26 @@ class GatedLines:
         counts.lines = lineno
 
     def _run(
-        self, buf: bytes, start: int, end: int, base: int
-    ) -> Generator[tuple[int, str], None, int]:
-        """The lines of buf[start:end] (valid UTF-8), numbered after ``base``; returns the last
-        line number."""
+        self, buf: bytes, start: int, end: int, base: int, packed: _Packed | None
+    ) -> Generator[tuple[int, str], None, tuple[int, int]]:
+        """The lines of buf[start:end] (valid UTF-8), numbered after ``base``: returns the last
+        line number and where the run ends. ``packed``: buf is that packed run's data, which
+        stops early (at the run's next line) when a JSON fragment waits for a record cut out."""
         counts = self.counts
         gate_of = self.gate
         waiting = self.waiting
         selections: dict[Part, _Selection] = {}
         pos, index = start, 0
         quiet_at = -1  # the next quiet pino record at or after pos, once looked for
-        while pos < end:
+        if packed is not None:
+            lines = packed.lines
+            quiet_at = packed.first_cut  # packed: the index of the line a record was cut before
+        while True:
+            if packed is not None and waiting and packed.cut_before(index):
+                # the fragment's fate depends on the record next: read that part line by line
+                return base + lines[index - 1] + 1 if index else base, packed.resume(index)
+            if pos >= end:
+                break
             gate = None if waiting or gate_of is None else gate_of()
             if gate is None and not waiting and buf.startswith(b'{"level":', pos):
                 gate = EVERY  # maybe a quiet pino record: pass over those ahead
@@ -90,15 +107,18 @@ class GatedLines:
                         nxt, at = got, got_at
                 if nxt > index:
                     if gate.tracking:
-                        nxt, at = self._track(gate, buf, pos, index, nxt, at, base)
-                    if "pino" not in counts.formats:  # a quiet record skipped: read_stream
-                        if quiet_at < pos:  # would have seen it, and said "pino"
-                            quiet_at = _next_quiet(buf, pos, end)
+                        nxt, at = self._track(gate, buf, pos, index, nxt, at, base, packed)
+                    if packed is None and "pino" not in counts.formats:
+                        if quiet_at < pos:  # a quiet record skipped: read_stream would have
+                            quiet_at = _next_quiet(buf, pos, end)  # seen it, and said "pino"
                         if quiet_at < at:
                             counts.saw_format("pino")
                     pos, index = at, nxt
                     if pos >= end:
-                        break
+                        continue  # the end (or a fragment waiting where records were cut)
+            if packed is not None and index >= quiet_at:  # a record was cut before this line
+                counts.saw_format("pino")
+                quiet_at = len(lines) + 1
             e = buf.find(b"\n", pos, end)
             raw = buf[pos:e]
             if raw[-1:] == b"\r" or raw[:1].isdigit() or b"\x1b" in raw or b"\x00" in raw:
@@ -107,23 +127,101 @@ class GatedLines:
                 line = raw.decode()
             pos = e + 1
             index += 1
-            yield base + index, line
-        return base + index
+            yield base + (index if packed is None else lines[index - 1] + 1), line
+        if packed is None:
+            return base + index, end
+        if quiet_at <= len(lines):  # records cut after the last line read
+            counts.saw_format("pino")
+        return base + packed.count, packed.run_end
 
     def _track(
-        self, gate: Gate, buf: bytes, pos: int, index: int, nxt: int, at: int, base: int
+        self,
+        gate: Gate,
+        buf: bytes,
+        pos: int,
+        index: int,
+        nxt: int,
+        at: int,
+        base: int,
+        packed: _Packed | None,
     ) -> tuple[int, int]:
         """Tell the tracking parsers which lines they were spared; stop where one must look."""
         if self.limit is not None:
             cap = self.limit(gate) - base - 1  # index of the line that must be fed
+            if packed is not None:
+                cap = bisect_left(packed.lines, cap)
             if cap < nxt:
                 nxt = max(cap, index)
                 at = _advance(buf, pos, nxt - index)
         if nxt > index and self.on_skip is not None:
-            last = base + nxt
-            solid = _last_solid(buf, pos, at, last) if gate.blank_before else last
+
+            def number(i: int) -> int:
+                return base + 1 + (i if packed is None else packed.lines[i])
+
+            last = number(nxt - 1)
+            solid = last
+            if gate.blank_before:
+                k = _last_solid(buf, pos, at, nxt - 1)
+                solid = number(k) if k >= 0 else 0
             self.on_skip(gate, last, solid)
         return nxt, at
+
+
+@dataclass(frozen=True)
+class _Packed:
+    """A run of lines without the quiet pino records that read_stream would drop unread."""
+
+    data: bytes  # the other lines, each ending with "\n"
+    lines: list[int]  # index in the run of each line kept
+    ends: list[int]  # where each line kept ends ("\n") in the run's buffer
+    count: int  # lines in the run
+    run_start: int  # where the run starts and ends in its buffer
+    run_end: int
+    first_cut: int  # the first i with cut_before(i); len(lines) + 1 when there is none
+
+    @property
+    def end(self) -> int:
+        return len(self.data)
+
+    def cut_before(self, i: int) -> bool:
+        """Whether a record was cut between the line kept at i - 1 (or the run's start) and the
+        one kept at i (or the run's end)."""
+        after = self.lines[i - 1] + 1 if i else 0
+        return (self.lines[i] if i < len(self.lines) else self.count) != after
+
+    def resume(self, i: int) -> int:
+        """Where in the run's buffer the line after the line kept at i - 1 starts."""
+        return self.ends[i - 1] + 1 if i else self.run_start
+
+
+# A run is packed when at least this many and this share of its lines may be quiet pino records.
+PACK_MIN = 64
+PACK_SHARE = 0.5
+
+
+def _pack(buf: bytes, start: int, end: int) -> _Packed | None:
+    """The run without its quiet pino records, when they are most of it (a service's log with
+    test-runner text among it): the gates then scan and step over the other lines only."""
+    maybe = buf.count(b'\n{"level":', start, end) + buf.startswith(b'{"level":', start)
+    if maybe < PACK_MIN or maybe < PACK_SHARE * buf.count(b"\n", start, end):
+        return None
+    count, kept = linescan.select(
+        buf,
+        start,
+        end,
+        end,
+        keep_unless=QUIET_PREFIXES,
+        needles=FAST_NEEDLES + linescan.ALWAYS,
+        stamps=True,
+    )
+    if len(kept) == count:
+        return None
+    lines = [i for i, _, _ in kept]
+    ends = [e for _, _, e in kept]
+    data = b"\n".join([buf[s:e] for _, s, e in kept])
+    packed = _Packed(data + b"\n" if kept else b"", lines, ends, count, start, end, 0)
+    first = next((i for i in range(len(lines) + 1) if packed.cut_before(i)), len(lines) + 1)
+    return replace(packed, first_cut=first)
 
 
 class _Selection:
@@ -204,8 +302,8 @@ def _advance(buf: bytes, pos: int, lines: int) -> int:
 
 
 def _last_solid(buf: bytes, pos: int, at: int, last: int) -> int:
-    """Number of the last line in [pos, at) whose text is not blank (``last`` is the number of
-    the line ending at at - 1); 0 when all are blank."""
+    """Index of the last line in [pos, at) whose text is not blank (``last`` is the index of the
+    line ending at at - 1); -1 when all are blank."""
     e = at - 1
     while e >= pos:
         s = buf.rfind(b"\n", pos, e) + 1 or pos
@@ -213,4 +311,4 @@ def _last_solid(buf: bytes, pos: int, at: int, last: int) -> int:
             return last
         last -= 1
         e = s - 1
-    return 0
+    return -1
