@@ -194,7 +194,9 @@ class _Packed:
         return self.ends[i - 1] + 1 if i else self.run_start
 
 
-# A run is packed when at least this many and this share of its lines may be quiet pino records.
+# A run is packed when, in its first PROBE bytes, at least PACK_MIN lines and PACK_SHARE of them
+# may be quiet pino records.
+PROBE = 64 << 10
 PACK_MIN = 64
 PACK_SHARE = 0.5
 
@@ -202,8 +204,9 @@ PACK_SHARE = 0.5
 def _pack(buf: bytes, start: int, end: int) -> _Packed | None:
     """The run without its quiet pino records, when they are most of it (a service's log with
     test-runner text among it): the gates then scan and step over the other lines only."""
-    maybe = buf.count(b'\n{"level":', start, end) + buf.startswith(b'{"level":', start)
-    if maybe < PACK_MIN or maybe < PACK_SHARE * buf.count(b"\n", start, end):
+    probe = min(end, start + PROBE)
+    maybe = buf.count(b'\n{"level":', start, probe) + buf.startswith(b'{"level":', start)
+    if maybe < PACK_MIN or maybe < PACK_SHARE * buf.count(b"\n", start, probe):
         return None
     count, kept = linescan.select(
         buf,
