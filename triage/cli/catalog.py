@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
 from triage.catalog import Catalog, Pattern, fill, load_catalog
 from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
@@ -19,6 +18,18 @@ PATTERNS_OPTION = click.option(
     type=click.Path(exists=True, file_okay=False),
     help="Extra pattern directory (a local knowledge base); repeatable.",
 )
+
+
+def _console() -> Any:
+    from rich.console import Console  # rich is imported only when something is printed
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(text)
 
 
 def _catalog(pattern_dirs: tuple[str, ...]) -> Catalog:
@@ -37,7 +48,7 @@ def explain(query: str, pattern_dirs: tuple[str, ...]) -> None:
     from triage.explain import explain as run
 
     result = run(query, _catalog(pattern_dirs))
-    con = Console(highlight=False, soft_wrap=True)
+    con = _console()
     if not result.found:
         hint = f" (did you mean: {', '.join(result.suggestions)}?)" if result.suggestions else ""
         click.echo(f"triage: nothing known about {query!r}{hint}", err=True)
@@ -64,7 +75,7 @@ def explain(query: str, pattern_dirs: tuple[str, ...]) -> None:
     sys.exit(EXIT_OK)
 
 
-def _print_pattern(con: Console, p: Pattern, fixes: tuple[str, ...] | None = None) -> None:
+def _print_pattern(con: Any, p: Pattern, fixes: tuple[str, ...] | None = None) -> None:
     con.print()
     con.print(f"[bold]{escape(p.title)}[/]  [dim]({escape(p.id)}{', local' if p.local else ''})[/]")
     for label, value in (
@@ -120,7 +131,7 @@ def show(pattern_id: str, pattern_dirs: tuple[str, ...]) -> None:
         hint = f" (did you mean: {', '.join(near)}?)" if near else ""
         click.echo(f"triage: no pattern {pattern_id!r}{hint}", err=True)
         sys.exit(EXIT_USAGE)
-    con = Console(highlight=False, soft_wrap=True)
+    con = _console()
     con.print(f"codes: {', '.join(pattern.sqlstates + pattern.conditions)}")
     if pattern.match:
         con.print("match: " + escape(", ".join(f"{k}={v!r}" for k, v in pattern.match.items())))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import mmap
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from triage.inputs import linescan
@@ -136,6 +136,8 @@ def map_blocks(
     if linescan.NATIVE is not None:
         pool = ThreadPoolExecutor(max_workers=workers)
     else:
+        from concurrent.futures import ProcessPoolExecutor  # pure Python only: not at start-up
+
         pool = ProcessPoolExecutor(max_workers=workers)
     with pool:
         pending: list[Future[T]] = []
