@@ -205,7 +205,7 @@ def _pack(buf: bytes, start: int, end: int) -> _Packed | None:
     """The run without its quiet pino records, when they are most of it (a service's log with
     test-runner text among it): the gates then scan and step over the other lines only."""
     probe = min(end, start + PROBE)
-    maybe = buf.count(b'\n{"level":', start, probe) + buf.startswith(b'{"level":', start)
+    maybe = buf.count(b'{"level":', start, probe)  # bare, stamped or behind a compose prefix
     if maybe < PACK_MIN or maybe < PACK_SHARE * buf.count(b"\n", start, probe):
         return None
     count, kept = linescan.select(
