@@ -7,6 +7,8 @@ import copy
 import functools
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.inputs import ReadResult, gated, jsonrec, read_inputs, source, stream, textblocks
-from triage.inputs.gate import ALL, BLANK, NONE, Quiet
+from triage.inputs.gate import ALL, BLANK, NONE, Gates, Quiet
 from triage.model import Event, InputStats
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +149,56 @@ def test_service_logs_with_runner_text_read_the_same_when_their_quiet_records_ar
     log.write_bytes(service_log(seed))
     same_both_ways([str(log)], monkeypatch)
     assert sum(packed) > len(packed) / 2  # the packed path was the one taken
+
+
+VERBOSE_SUITE = """
+import pytest
+
+
+@pytest.fixture
+def tidy(request):
+    yield
+    if request.node.callspec.params["n"] == 250:
+        raise RuntimeError("could not drop the scratch schema")
+
+
+@pytest.mark.parametrize("n", range(400))
+def test_totals(n, tidy):
+    assert n % 97 != 0 or n == 0, f"total {n} is off"
+"""
+
+
+def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest -v prints one line per test, and every one is a trigger: the reader reads such runs
+    of triggers without asking the gate line by line, and reads the same."""
+    (tmp_path / "test_suite.py").write_text(VERBOSE_SUITE)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "test_suite.py"],
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "80"},
+        capture_output=True,
+        check=False,
+    )
+    assert run.returncode == 1 and b"PASSED" in run.stdout and b"ERROR at teardown" in run.stdout
+    log = tmp_path / "run.log"
+    log.write_bytes(run.stdout)
+    same_both_ways([str(log)], monkeypatch)
+    asked: list[int] = []
+    real_current = Gates.current
+
+    def current(self: Gates) -> Any:
+        asked.append(1)
+        return real_current(self)
+
+    monkeypatch.setattr(Gates, "current", current)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    assert len(asked) < stats[0].lines / 4
+    tests = {(e.test, e.outcome, e.phase) for e in events if e.kind == "test"}
+    assert ("test_suite.py::test_totals[97]", "failed", "call") in tests
+    assert ("test_suite.py::test_totals[250]", "error", "teardown") in tests
 
 
 def test_a_bad_byte_on_a_skipped_line_is_still_counted(

@@ -84,6 +84,7 @@ class GatedLines:
         selections: dict[Part, _Selection] = {}
         pos, index = start, 0
         quiet_at = -1  # the next quiet pino record at or after pos, once looked for
+        free = 0  # lines to read before asking the gate again
         if packed is not None:
             lines = packed.lines
             quiet_at = packed.first_cut  # packed: the index of the line a record was cut before
@@ -93,11 +94,16 @@ class GatedLines:
                 return base + lines[index - 1] + 1 if index else base, packed.resume(index)
             if pos >= end:
                 break
-            gate = None if waiting or gate_of is None else gate_of()
-            if gate is None and not waiting and buf.startswith(b'{"level":', pos):
-                gate = EVERY  # maybe a quiet pino record: pass over those ahead
+            if free:  # lines the gate already said are triggers: no need to ask again
+                free -= 1
+                gate = None
+            else:
+                gate = None if waiting or gate_of is None else gate_of()
+                if gate is None and not waiting and buf.startswith(b'{"level":', pos):
+                    gate = EVERY  # maybe a quiet pino record: pass over those ahead
             if gate is not None:
                 nxt, at = index, end + 1
+                run, run_end = 1, 0
                 for part in gate.parts:
                     sel = selections.get(part)
                     if sel is None:
@@ -105,12 +111,26 @@ class GatedLines:
                     got, got_at = sel.next(pos, index)
                     if got_at < at:
                         nxt, at = got, got_at
-                if nxt > index:
+                    if got == index:
+                        n, n_end = sel.run(index)
+                        if n > run:
+                            run, run_end = n, n_end
+                if nxt == index:
+                    # the next lines are triggers too: read them without asking (should a
+                    # parser's state change among them, reading what it could skip is safe)
+                    if packed is None and run > 1:
+                        for line in source.run_texts(buf, pos, run_end, counts):
+                            index += 1
+                            yield base + index, line
+                        pos = run_end
+                        continue
+                    free = run - 1
+                else:
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base, packed)
                     if packed is None and "pino" not in counts.formats:
-                        if quiet_at < pos:  # a quiet record skipped: read_stream would have
-                            quiet_at = _next_quiet(buf, pos, end)  # seen it, and said "pino"
+                        if quiet_at < pos:  # a quiet record skipped: read_stream would
+                            quiet_at = _next_quiet(buf, pos, end)  # have said "pino"
                         if quiet_at < at:
                             counts.saw_format("pino")
                     pos, index = at, nxt
@@ -269,6 +289,23 @@ class _Selection:
             if self.scanned >= self.end:
                 return self.at, self.end
             self._scan()
+
+    def run(self, index: int) -> tuple[int, int]:
+        """How many lines from ``index`` on (a selected line, just returned by next) are
+        selected one after the other, as far as scanned, and where the last one ends."""
+        indexes, k = self.indexes, self.k
+        last = len(indexes) - 1
+        step = 1
+        while k + step <= last and indexes[k + step] == index + step:
+            step *= 2  # a run of selected lines: their indexes rise by one, so gallop
+        lo, hi = step // 2, min(step, last - k + 1)  # the run is at least lo + 1, under hi + 1
+        while lo + 1 < hi:
+            mid = (lo + hi) // 2
+            if indexes[k + mid] == index + mid:
+                lo = mid
+            else:
+                hi = mid
+        return lo + 1, self.buf.find(b"\n", self.starts[k + lo], self.end) + 1
 
     def _scan(self) -> None:
         first, end = self.scanned, self.end

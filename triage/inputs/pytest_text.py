@@ -111,16 +111,18 @@ class PytestParser:
                 self.state = max(self.state, RUN)
                 return CLAIMED
         elif last == "]":
-            if line.endswith("%]") and PROGRESS.match(line):
-                if "::" in line:
-                    v = VERBOSE.match(line)
-                    if v:
+            if line.endswith("%]"):
+                # a -v line (every VERBOSE line is a PROGRESS line: one regex for the common case)
+                named = "::" in line
+                v = VERBOSE.match(line) if named else None
+                if v is not None or PROGRESS.match(line):
+                    if v is not None:
                         self._outcome(v.group(1), v.group(2))
                         self.running = v.group(1)
-                elif self.running and first.isupper():  # "PASSED [ 50%]" after a live block
-                    self._outcome(self.running, line.partition(" ")[0])
-                self.state = max(self.state, RUN)
-                return CLAIMED
+                    elif not named and self.running and first.isupper():  # "PASSED [ 50%]"
+                        self._outcome(self.running, line.partition(" ")[0])  # after live logs
+                    self.state = max(self.state, RUN)
+                    return CLAIMED
         elif last == "!":
             if first == "!":
                 return CLAIMED
