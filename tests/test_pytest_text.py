@@ -350,3 +350,17 @@ def test_live_log_block_at_end_of_input_is_flushed() -> None:
     events, _ = parse_lines(lines[: cut + 2])
     last = [e for e in events if e.kind == "log"][-1]
     assert (last.test, last.phase, last.text) == (ACC + "test_profile", "teardown", "closed")
+
+
+def test_each_run_in_one_log_reports_its_own_outcomes() -> None:
+    """A job that runs the suite twice into one log: the failure of the first run and the pass
+    of the second are both read (the second is what tells a flaky test), each run once."""
+    events = parse("rerun.log")
+    tests = [(e.test, e.outcome) for e in events if e.kind == "test"]
+    assert tests.count(("tests/test_rerun.py::test_signup", "failed")) == 1
+    assert tests.count(("tests/test_rerun.py::test_signup", "passed")) == 1
+    assert tests.count(("tests/test_rerun.py::test_orgs", "passed")) == 2
+    failed = next(e for e in events if e.outcome == "failed" and e.kind == "test")
+    assert failed.chain and failed.chain[-1].exc == "psycopg2.errors.UniqueViolation"
+    starts = [no for no, line in enumerate(lines_of("rerun.log"), 1) if "session starts" in line]
+    assert len(starts) == 2 and failed.line < starts[1]  # the first run's

@@ -18,7 +18,7 @@ LOCATION = re.compile(r'^(?:  File "(\S+?)", line \d+, in \w+|(\S+?\.py):\d+: )'
 
 
 class Resolver:
-    """What the whole report taught about its tests, and the events already emitted from it."""
+    """What the report of one run taught about its tests, and the events already emitted from it."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -29,6 +29,16 @@ class Resolver:
         ] = {}  # node id -> -v progress words (teardown ERROR detection)
         self.emitted: set[tuple[str, str]] = set()
         self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
+
+    def new_session(self) -> None:
+        """A new run starts in the same log (a rerun, the next job's run): its tests fail or pass
+        anew, each (test, phase) once per run. The dicts are cleared in place (the parser holds
+        them)."""
+        self.rootdir = ""
+        self.workers.clear()
+        self.outcomes.clear()
+        self.emitted.clear()
+        self.live_seen.clear()
 
     def resolve(self, entries: list[Entry], sections: list[Section]) -> list[Event]:
         """The events of one report's sections and summary entries, sections first."""

@@ -183,6 +183,7 @@ class PytestParser:
         events: list[Event] = []
         if title == "test session starts":
             events = self._resolve()
+            self.resolver.new_session()
             self.state = HEADER
         elif title in ("ERRORS", "FAILURES", "PASSES", "XPASSES"):
             self.state, self.region = BODY, title
