@@ -1,13 +1,14 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py                 # 1 GB pino + 200 MB text + 200 MB mixed (the targets)
+    python benchmarks/bench.py                 # 1 GB pino + three 200 MB text logs (the targets)
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
 The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
 records from node-* samples; pytest and vitest text from py-* and node-vitest* samples): rare
 database errors among info lines for pino; for the two 200 MB text logs, test-runner text alone
 and test-runner text interleaved with a service's pino records, each with a block of failing
-runs every 20,000 lines.
+runs every 20,000 lines. The third text log is the output of one real `pytest -v` run (a
+20,000-test suite against the local PostgreSQL, 20 real unique violations), repeated.
 Writes benchmarks/out/*.log and prints a Markdown table (the README's table comes from it).
 """
 
@@ -76,6 +77,61 @@ def gen_mixed(path: Path, size: int) -> None:
         filler.append(line)
         filler.extend(info[(i * 9 + j) % len(info)] for j in range(9))
     _write(path, size, filler, [block])
+
+
+VERBOSE_CONFTEST = """
+import psycopg
+import pytest
+
+
+@pytest.fixture(scope="session")
+def db():
+    conn = psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True)
+    conn.execute("DROP TABLE IF EXISTS triage_bench_users")
+    conn.execute("CREATE TABLE triage_bench_users (id serial PRIMARY KEY, email text UNIQUE)")
+    conn.execute("INSERT INTO triage_bench_users (email) VALUES ('ada@example.com')")
+    yield conn
+    conn.execute("DROP TABLE triage_bench_users")
+    conn.close()
+"""
+VERBOSE_TESTS = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range(20000))
+def test_order_totals(n, db):
+    if n % 1000 == 500:  # one in a thousand signs up an existing user again
+        db.execute("INSERT INTO triage_bench_users (email) VALUES ('ada@example.com')")
+    assert n >= 0
+"""
+
+
+def gen_verbose(path: Path, size: int) -> None:
+    """One real `pytest -v` run of a 20,000-test suite, 20 of whose tests fail on a real
+    unique violation from the local PostgreSQL, repeated (a nightly job's runs, one after the
+    other): the most common big pytest log, one line per test."""
+    suite = OUT / "verbose-suite"
+    suite.mkdir(parents=True, exist_ok=True)
+    (suite / "conftest.py").write_text(VERBOSE_CONFTEST)
+    (suite / "test_orders.py").write_text(VERBOSE_TESTS)
+    (suite / "pytest.ini").write_text("[pytest]\n")  # the suite is its own rootdir
+    env = {k: v for k, v in ENV.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"],
+        cwd=suite,
+        env={**env, "COLUMNS": "80"},
+        capture_output=True,
+        check=False,
+    )
+    if run.returncode != 1 or b"UniqueViolation" not in run.stdout:
+        sys.exit(
+            "the pytest -v input needs psycopg and PostgreSQL on 127.0.0.1:5432 (user postgres,"
+            f" database test); pytest said:\n{run.stdout[-2000:].decode(errors='replace')}"
+        )
+    log = run.stdout.replace(str(suite).encode(), b"/repo").replace(sys.prefix.encode(), b"/venv")
+    with open(path, "wb") as fh:
+        for _ in range(max(1, size // len(log))):
+            fh.write(log)
 
 
 def _pino_info() -> list[bytes]:
@@ -184,10 +240,12 @@ def main() -> None:
     pino = OUT / f"pino-{args.pino_mb}mb.log"
     text = OUT / f"text-{args.mixed_mb}mb.log"
     mixed = OUT / f"mixed-{args.mixed_mb}mb.log"
+    verbose = OUT / f"verbose-{args.mixed_mb}mb.log"
     for path, gen, size in (
         (pino, gen_pino, args.pino_mb),
         (text, gen_text, args.mixed_mb),
         (mixed, gen_mixed, args.mixed_mb),
+        (verbose, gen_verbose, args.mixed_mb),
     ):
         if not path.exists():
             gen(path, size * 1_000_000)
@@ -204,6 +262,7 @@ def main() -> None:
     rows = bench(pino, "pino NDJSON", None if args.no_jq else "select(.level >= 50)")
     rows += bench(text, "pytest/vitest text", None)
     rows += bench(mixed, "pytest/vitest + pino, mixed", None)
+    rows += bench(verbose, "pytest -v, one real run repeated", None)
     for row in rows:
         print(row)
 
