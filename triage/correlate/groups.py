@@ -74,15 +74,20 @@ def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered
     reportlog) are one warning, cited from the readable copy."""
     found: dict[tuple[str, str], tuple[tuple[int, int], Recovered]] = {}
     seqs: set[int] = set()
+    succeeded: dict[int, bool] = {}  # index -> a success notice (each looked at once)
     for i, ob in enumerate(observations):
         if not is_recovered_warning(ob):
             continue
         seqs.add(ob.seq)
         resolved = None
         stem = _stem(ob.event.text)
-        for later in observations[i + 1 : i + 200]:
+        for j in range(i + 1, min(i + 200, len(observations))):
+            ok = succeeded.get(j)
+            later = observations[j]
             text = later.event.text or ""
-            if later.rank < WARN and SUCCESS.search(text) and (not stem or stem in _stem(text)):
+            if ok is None:
+                ok = succeeded[j] = later.rank < WARN and bool(SUCCESS.search(text))
+            if ok and (not stem or stem in _stem(text)):
                 resolved = (later.event.path, later.event.line, text)
                 break
         ev = ob.event
