@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
@@ -197,7 +197,7 @@ class _Packed:
     count: int  # lines in the run
     run_start: int  # where the run starts and ends in its buffer
     run_end: int
-    first_cut: int  # the first i with cut_before(i); len(lines) + 1 when there is none
+    first_cut: int  # the first i with cut_before(i) (there is one: a packed run lost lines)
 
     @property
     def end(self) -> int:
@@ -242,9 +242,8 @@ def _pack(buf: bytes, start: int, end: int) -> _Packed | None:
     lines = [i for i, _, _ in kept]
     ends = [e for _, _, e in kept]
     data = b"\n".join([buf[s:e] for _, s, e in kept])
-    packed = _Packed(data + b"\n" if kept else b"", lines, ends, count, start, end, 0)
-    first = next((i for i in range(len(lines) + 1) if packed.cut_before(i)), len(lines) + 1)
-    return replace(packed, first_cut=first)
+    first = next((i for i, n in enumerate(lines) if n != i), len(lines))  # some line was cut
+    return _Packed(data + b"\n" if kept else b"", lines, ends, count, start, end, first)
 
 
 class _Selection:
