@@ -357,6 +357,35 @@ def test_every_sample_with_a_service_log_among_it_reads_the_same(
 
 
 @pytest.mark.parametrize("service", [False, True], ids=["alone", "among-service-records"])
+def test_a_traceback_ending_in_blank_lines_a_vitest_section_claims_reads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: bool
+) -> None:
+    """A Python traceback (a child process's stderr, cut off after a frame) printed between two
+    failures of a vitest report, then blank lines: the vitest parser claims those, so the
+    traceback's block ends at its last frame line, which the gate works out from the lines it
+    skipped. That end is parser state no event shows (a cut-off traceback reports nothing), so
+    this checks that the path is taken, packed or not, and changes nothing."""
+    vitest = (ROOT / "samples" / "node-vitest-pg" / "run.log").read_bytes().split(b"\n")
+    py = (ROOT / "tests" / "fixtures" / "text" / "py-direct-cause.txt").read_bytes()
+    k = next(i for i, line in enumerate(vitest) if b"[1/3]" in line)
+    frames = py.split(b"\n")[:3]  # cut off after its first frame: the child was killed
+    text = [*vitest[: k + 1], *frames, b"", b"", *vitest[k + 1 :]]
+    log = tmp_path / "run.log"
+    log.write_bytes(b"\n".join(with_quiet_records(text, 2) if service else text) + b"\n")
+    monkeypatch.setattr(gated, "PACK_MIN", 4)
+    solid: list[int] = []
+    real_solid = gated._last_solid
+
+    def last_solid(*args: Any) -> int:
+        solid.append(real_solid(*args))
+        return solid[-1]
+
+    monkeypatch.setattr(gated, "_last_solid", last_solid)
+    same_both_ways([str(log)], monkeypatch)
+    assert solid  # the blank lines were skipped, and the block's end worked out
+
+
+@pytest.mark.parametrize("service", [False, True], ids=["alone", "among-service-records"])
 def test_a_runaway_traceback_is_cut_at_the_same_line_with_the_gate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, service: bool
 ) -> None:
