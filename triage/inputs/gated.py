@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
 from triage.inputs.gate import EVERY, Gate, Part
-from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
+from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
@@ -228,15 +228,7 @@ def _pack(buf: bytes, start: int, end: int) -> _Packed | None:
     maybe = buf.count(b'{"level":', start, probe)  # bare, stamped or behind a compose prefix
     if maybe < PACK_MIN or maybe < PACK_SHARE * buf.count(b"\n", start, probe):
         return None
-    count, kept = linescan.select(
-        buf,
-        start,
-        end,
-        end,
-        keep_unless=QUIET_PREFIXES,
-        needles=FAST_NEEDLES + linescan.ALWAYS,
-        stamps=True,
-    )
+    count, kept = linescan.select(buf, start, end, end, **_args(EVERY.parts[0]))  # what it keeps
     if len(kept) == count:
         return None
     lines = [i for i, _, _ in kept]
@@ -253,16 +245,7 @@ class _Selection:
 
     def __init__(self, buf: bytes, end: int, part: Part) -> None:
         self.buf, self.end = buf, end
-        self.args: dict[str, Any] = {
-            "keep_unless": part.keep_unless,
-            "prefixes": part.prefixes,
-            "suffixes": part.suffixes,
-            "needles": part.needles,
-            "folded": part.folded,
-            "quiet": part.quiet,
-            "empty": part.empty,
-            "stamps": True,  # prefixes are compared after a GitHub stamp, as _clean drops it
-        }
+        self.args = _args(part)
         self.starts: list[int] = []
         self.indexes: list[int] = []
         self.k = 0
@@ -315,6 +298,20 @@ class _Selection:
         self.indexes.extend(at + i for i, _, _ in found)
         self.scanned, self.at = stop, at + count
         self.window = min(self.window * 2, MAX_WINDOW)
+
+
+def _args(part: Part) -> dict[str, Any]:
+    """linescan.select's keywords for a part."""
+    return {
+        "keep_unless": part.keep_unless,
+        "prefixes": part.prefixes,
+        "suffixes": part.suffixes,
+        "needles": part.needles,
+        "folded": part.folded,
+        "quiet": part.quiet,
+        "empty": part.empty,
+        "stamps": True,  # prefixes are compared after a GitHub stamp, as _clean drops it
+    }
 
 
 def _next_quiet(buf: bytes, pos: int, end: int) -> int:
