@@ -113,6 +113,23 @@ def test_rule4_same_fingerprint_is_one_finding_with_occurrences() -> None:
     assert top["first"]["path"].endswith("run.log")  # the readable copy is the one cited
 
 
+def test_rule4_a_test_failing_in_two_runs_of_one_log_is_two_occurrences() -> None:
+    """A job that ran the suite twice into one log (real capture): the foreign key violation
+    failed test_member_of_missing_org in both runs — two occurrences, one failure explained;
+    the unique violation of the first run only is one."""
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        data = report_data(analyze(["tests/fixtures/pytest/rerun.log"], Options(cwd=str(ROOT))))
+    finally:
+        os.chdir(cwd)
+    by_fp = {f["fingerprint"]: f for f in data["findings"]}
+    fk, unique = by_fp["23503:users_org_id_fkey"], by_fp["23505:users_email_key"]
+    assert (fk["occurrences"], len(fk["explains"])) == (2, 1)
+    assert (unique["occurrences"], len(unique["explains"])) == (1, 1)
+    assert "tests/test_rerun.py::test_signup" in data["passed"]  # its rerun passed
+
+
 def test_rule5_the_trigger_table_is_the_failing_one() -> None:
     data = run("incident-trigger-profiles")
     root = data["findings"][0]

@@ -360,6 +360,7 @@ def test_each_run_in_one_log_reports_its_own_outcomes() -> None:
     assert tests.count(("tests/test_rerun.py::test_signup", "failed")) == 1
     assert tests.count(("tests/test_rerun.py::test_signup", "passed")) == 1
     assert tests.count(("tests/test_rerun.py::test_orgs", "passed")) == 2
+    assert tests.count(("tests/test_rerun.py::test_member_of_missing_org", "failed")) == 2
     failed = next(e for e in events if e.outcome == "failed" and e.kind == "test")
     assert failed.chain and failed.chain[-1].exc == "psycopg2.errors.UniqueViolation"
     starts = [no for no, line in enumerate(lines_of("rerun.log"), 1) if "session starts" in line]

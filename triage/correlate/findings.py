@@ -101,9 +101,11 @@ def _richest(occ: list[DbError]) -> DbError:
 
 
 def _occurrence_id(err: DbError, ob: Observation) -> tuple[object, ...]:
-    """Copies of one error in several inputs count once: same test, or same key and second."""
-    if ob.event.test:
-        return ("test", testid.key(ob.event.test), ob.event.phase or "call")
+    """Copies of one error in several inputs count once: same test (in the same run of a log that
+    holds several), or same key and second."""
+    ev = ob.event
+    if ev.test:
+        return ("test", testid.key(ev.test), ev.phase or "call", ev.id_value("run"))
     second = (err.time or "")[:19]
     return ("at", err.key, second or f"{err.location.path}:{err.location.line}")
 

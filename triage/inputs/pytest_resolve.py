@@ -29,11 +29,13 @@ class Resolver:
         ] = {}  # node id -> -v progress words (teardown ERROR detection)
         self.emitted: set[tuple[str, str]] = set()
         self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
+        self.runs = 0  # sessions started in this log; from the second on, events carry ("run", n)
 
     def new_session(self) -> None:
         """A new run starts in the same log (a rerun, the next job's run): its tests fail or pass
         anew, each (test, phase) once per run. The dicts are cleared in place (the parser holds
         them)."""
+        self.runs += 1
         self.rootdir = ""
         self.workers.clear()
         self.outcomes.clear()
@@ -68,9 +70,8 @@ class Resolver:
         return events
 
     def _section_events(self, sec: Section, test: str, events: list[Event]) -> None:
-        ids = (("worker", sec.worker),) if sec.worker else ()
-        if not ids and test in self.workers:
-            ids = (("worker", self.workers[test]),)
+        worker = sec.worker or self.workers.get(test)
+        ids = self._ids(worker)
         seen = self.live_seen
         for line, end, level, text in sec.logs:
             if seen and (test, text) in seen:
@@ -130,11 +131,17 @@ class Resolver:
                 test=entry.test,
                 outcome=outcome,
                 phase=phase,
-                ids=(("worker", worker),) if worker else (),
+                ids=self._ids(worker),
                 chain=chain,
                 end_line=entry.end,
             )
         )
+
+    def _ids(self, worker: str | None) -> tuple[tuple[str, str], ...]:
+        """The xdist worker, and which run of the log (the same test failing in two runs is two
+        occurrences of its error; the first run's copies in JUnit or reportlog are one)."""
+        ids = (("worker", worker),) if worker else ()
+        return (*ids, ("run", str(self.runs))) if self.runs > 1 else ids
 
     def _derive(self, sec: Section) -> str:
         """No summary entry: take the module from a traceback location inside a test file."""
