@@ -109,7 +109,7 @@ def sentence(text: str) -> str:
 
 def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
     """The report as one JSON-ready dict; secrets in every string masked unless redact=False."""
-    from triage import investigation
+    from triage import headline, investigation
 
     corr = report.correlation
     failures = [_failure(f, corr.roots.get(f.id), corr.scopes.get(f.id)) for f in corr.failures]
@@ -118,10 +118,10 @@ def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
     data["input_totals"] = investigation.input_totals(data["inputs"])
     data["reported_vs_actual"] = investigation.reported_vs_actual(data)
     data["schema_files"] = _schema_files(report)
-    parts = investigation.summary_parts(data)
+    parts = headline.summary_parts(data)
     data["summary_parts"] = parts
     data["summary_text"] = "".join(text for _, text in parts)
-    data["title"] = investigation.report_title(data)
+    data["title"] = headline.report_title(data)
     data["redacted"] = redact
     if redact:
         from triage.redact import redact_data
