@@ -13,7 +13,8 @@ from triage.model import DbError
 from triage.schema_orm import embedded_sql
 from triage.schema_orm_js import knex, prisma, sequelize
 from triage.schema_orm_py import alembic, django
-from triage.schema_sql import Definition, parse_sql, split_name
+from triage.schema_sql import Definition, parse_sql
+from triage.sql_text import split_name
 
 MAX_FILE = 4 << 20  # bigger files are not migrations anyone wrote by hand
 MAX_FILES = 2000

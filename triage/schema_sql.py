@@ -1,11 +1,13 @@
-"""SQL DDL parsing for schema linkage: statements with their line numbers, and the tables,
-constraints, unique indexes, triggers and functions they define (PostgreSQL's default names)."""
+"""SQL DDL parsing for schema linkage: the tables, constraints, unique indexes, triggers and
+functions a file's statements define, with their lines (PostgreSQL's default names); the
+statements themselves are cut by sql_text.py."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
+
+from triage.sql_text import column_list, inside_parens, list_items, split_name, statements, unquote
 
 MAX_DDL = 4000  # characters of one statement kept for the report
 
@@ -63,76 +65,6 @@ _DROP_CONSTRAINT = re.compile(rf"\bdrop\s+constraint\s+(?:if\s+exists\s+)?(?P<na
 _DDL_START = re.compile(r"^(?:create|alter)\b", re.I)
 
 
-def unquote(name: str) -> str:
-    """An identifier as PostgreSQL stores it: quoted kept as is, unquoted folded to lower case."""
-    name = name.strip()
-    return name[1:-1] if name.startswith('"') and name.endswith('"') else name.lower()
-
-
-def split_name(qname: str) -> tuple[str | None, str]:
-    parts = [unquote(p) for p in re.split(r"\s*\.\s*(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", qname)]
-    return (parts[0], parts[1]) if len(parts) == 2 else (None, parts[-1])
-
-
-def statements(text: str, base_line: int = 1) -> Iterator[tuple[int, str]]:
-    """(first line, statement) for each ;-terminated statement: quotes, $tag$ bodies and
-    comments respected, so a function body's semicolons do not cut it."""
-    i, n, start, line = 0, len(text), 0, base_line
-    start_line = base_line
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-        elif ch == "-" and text.startswith("--", i):
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        elif ch == "/" and text.startswith("/*", i):
-            end = text.find("*/", i + 2)
-            end = n if end < 0 else end + 2
-            line += text.count("\n", i, end)
-            i = end
-            continue
-        elif ch in "'\"":
-            end = text.find(ch, i + 1)
-            end = n if end < 0 else end + 1
-            line += text.count("\n", i, end)
-            i = end
-            continue
-        elif ch == "$":
-            m = re.match(r"\$[A-Za-z_]*\$", text[i : i + 64])
-            if m:
-                tag = m.group(0)
-                end = text.find(tag, i + len(tag))
-                end = n if end < 0 else end + len(tag)
-                line += text.count("\n", i, end)
-                i = end
-                continue
-        elif ch == ";":
-            yield from _emit(text[start:i], start_line)
-            start, start_line = i + 1, line
-        i += 1
-    yield from _emit(text[start:], start_line)
-
-
-def _emit(chunk: str, line: int) -> Iterator[tuple[int, str]]:
-    # the statement starts at its first non-blank, non-comment line
-    body = chunk
-    while True:
-        stripped = body.lstrip()
-        line += body[: len(body) - len(stripped)].count("\n")
-        body = stripped
-        if body.startswith("--"):
-            nl = body.find("\n")
-            if nl < 0:
-                return
-            body = body[nl:]
-            continue
-        break
-    if body.strip():
-        yield line, body.rstrip()
-
-
 def parse_sql(text: str, path: str, base_line: int = 1, source: str = "sql") -> list[Definition]:
     """Every definition in a SQL text; statements that are not DDL are skipped."""
     out: list[Definition] = []
@@ -143,10 +75,10 @@ def parse_sql(text: str, path: str, base_line: int = 1, source: str = "sql") -> 
         m = _CREATE_TABLE.match(stmt)
         if m:
             _, table = split_name(m.group("name"))
-            body = _parens(stmt, m.end() - 1)
+            body = inside_parens(stmt, m.end() - 1)
             out.append(Definition("table", table, table, path, line, ddl, source=source))
             offset = m.end()
-            for rel, item in _items(body):
+            for rel, item in list_items(body):
                 item_line = line + stmt[: offset + rel].count("\n")
                 out.extend(_table_item(item, table, path, item_line, source))
             continue
@@ -154,7 +86,7 @@ def parse_sql(text: str, path: str, base_line: int = 1, source: str = "sql") -> 
         if m:
             _, table = split_name(m.group("name"))
             rest = m.group("rest")
-            for rel, item in _items(rest):
+            for rel, item in list_items(rest):
                 low = item.lower()
                 item_line = line + stmt[: m.start("rest") + rel].count("\n")
                 if low.startswith("add "):
@@ -177,8 +109,8 @@ def parse_sql(text: str, path: str, base_line: int = 1, source: str = "sql") -> 
         m = _CREATE_INDEX.match(stmt)
         if m:
             _, table = split_name(m.group("table"))
-            inside = _parens(stmt, m.end() - 1)
-            cols = _columns(inside)
+            inside = inside_parens(stmt, m.end() - 1)
+            cols = column_list(inside)
             name = unquote(m.group("name")) if m.group("name") else f"{table}_{'_'.join(cols)}_idx"
             unique = "unique" if m.group("unique") else None
             # a partial unique index (WHERE ...) is not inferred by a bare ON CONFLICT (cols)
@@ -220,7 +152,9 @@ def _table_item(item: str, table: str, path: str, line: int, source: str) -> lis
     for kind in ("primary key", "unique", "foreign key", "check", "exclude"):
         if low.startswith(kind):
             cols = (
-                _columns(_parens(text, text.find("("))) if "(" in text and kind != "check" else ()
+                column_list(inside_parens(text, text.find("(")))
+                if "(" in text and kind != "check"
+                else ()
             )
             return [_constraint(kind, name, table, cols, text, path, line, source)]
     if low.startswith(("like ", "period ")) or not text:
@@ -269,61 +203,7 @@ def _constraint(
         cols,
         kind,
         split_name(ref.group("t"))[1] if ref else None,
-        _columns(ref.group("cols") or "") if ref else (),
+        column_list(ref.group("cols") or "") if ref else (),
         _WS.sub(" ", on_delete.group("action")).upper() if on_delete else None,
         source=source,
     )
-
-
-def _unquoted(text: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
-    """(offset, character, parenthesis depth after it) for every character outside quotes."""
-    depth, quote = 0, ""
-    for i in range(start, len(text)):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "'\"":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        yield i, ch, depth
-
-
-def _parens(text: str, open_at: int) -> str:
-    """The text inside the parenthesis opening at ``open_at`` (to its match, quotes respected)."""
-    for i, ch, depth in _unquoted(text, open_at):
-        if ch == ")" and depth == 0:
-            return text[open_at + 1 : i]
-    return text[open_at + 1 :]
-
-
-def _items(body: str) -> Iterator[tuple[int, str]]:
-    """(offset, item) for the top-level comma-separated items of a parenthesised list."""
-    start = 0
-    for i, ch, depth in _unquoted(body):
-        if ch == "," and depth == 0:
-            yield from _item(body, start, i)
-            start = i + 1
-    yield from _item(body, start, len(body))
-
-
-def _item(body: str, start: int, end: int) -> Iterator[tuple[int, str]]:
-    chunk = body[start:end]
-    lines = [ln for ln in chunk.split("\n") if not ln.strip().startswith("--")]
-    text = "\n".join(lines).strip()
-    if text:
-        lead = len(chunk) - len(chunk.lstrip())
-        yield start + lead, text
-
-
-def _columns(text: str) -> tuple[str, ...]:
-    cols = []
-    for _, part in _items(text):
-        word = part.strip().split(" ", 1)[0]
-        if word and not word.startswith("("):
-            cols.append(unquote(word))
-    return tuple(cols)
