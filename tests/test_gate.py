@@ -201,6 +201,41 @@ def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
     assert ("test_suite.py::test_totals[250]", "error", "teardown") in tests
 
 
+def _lines_for_packing() -> list[bytes]:
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = [b for b in pino if b and not jsonrec.worth_decoding(b.decode())][:3]
+    loud = [b for b in pino if b.startswith(b'{"level":50,')][:2]
+    text = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
+    picked = [ln for ln in text if ln.startswith((b"=", b"Traceback", b"  File", b"E ", b"FAILED"))]
+    cut = [r[: len(r) // 2] for r in quiet[:1] + loud[:1]] + [r[len(r) // 2 :] for r in loud[:1]]
+    marks = [b"", b"\r", b"\xff\xfe", b"\x1b[0m", b"2024-05-01T12:00:00.1234567Z "]
+    return quiet * 3 + loud + picked[:12] + cut + marks
+
+
+PACKING_LINES = _lines_for_packing()
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    st.lists(st.sampled_from(range(len(PACKING_LINES))), max_size=60),
+    st.sampled_from([256, 1024, 8192]),
+)
+def test_packed_runs_read_the_same_whatever_the_lines(picks: list[int], chunk: int) -> None:
+    """Any sequence of quiet and loud records, records cut in two, runner text, blank and dirty
+    lines, read with every run packed: the same events and counts as with the gate off."""
+    import tempfile
+
+    lines = [PACKING_LINES[i] for i in picks]
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(source, "CHUNK", chunk)
+        monkeypatch.setattr(gated, "PACK_MIN", 1)
+        monkeypatch.setattr(gated, "PACK_SHARE", 0)
+        monkeypatch.setattr(gated, "FIRST_WINDOW", 64)
+        log = Path(tmp) / "service.log"
+        log.write_bytes(b"\n".join(lines) + b"\n")
+        same_both_ways([str(log)], monkeypatch)
+
+
 def test_a_bad_byte_on_a_skipped_line_is_still_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
