@@ -7,15 +7,16 @@ exception group, a fixture setup error, a teardown error, a collection error and
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from triage.inputs import ReadResult, read_inputs, stream
-from triage.inputs.pytest_text import PytestParser
+from triage.inputs.pytest_text import VERBOSE, PytestParser
 from triage.model import Event
 
 FIX = Path(__file__).parent / "fixtures" / "pytest"
@@ -365,3 +366,37 @@ def test_each_run_in_one_log_reports_its_own_outcomes() -> None:
     assert failed.chain and failed.chain[-1].exc == "psycopg2.errors.UniqueViolation"
     starts = [no for no, line in enumerate(lines_of("rerun.log"), 1) if "session starts" in line]
     assert len(starts) == 2 and failed.line < starts[1]  # the first run's
+
+
+LAZY_VERBOSE = re.compile(r"^(\S+::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$")
+VERBOSE_TOKENS = ["PASSED", "FAILED", "ERROR", "XPASS", "PASSEDX", "x[p", "q]", "::", "a\tb", ""]
+VERBOSE_LINES = st.builds(
+    lambda head, tokens, gaps, tail: (
+        head + "".join(g + t for g, t in zip(gaps, tokens, strict=False)) + tail
+    ),
+    st.sampled_from(["a::b", "t.py::c[1]", "a b::c", "::", "x"]),
+    st.lists(st.sampled_from(VERBOSE_TOKENS), max_size=6),
+    st.lists(st.sampled_from([" ", "  ", "\t", ""]), min_size=6, max_size=6),
+    st.sampled_from([" [ 50%]", " [100%]", "[ 5%]", " %]", "", " [x%]"]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@example("a::b PASSED FAILED [ 50%]")
+@example("a::b x PASSED  [100%]")
+@example("a::b PASSEDX FAILED [ 5%]")
+@given(VERBOSE_LINES)
+def test_the_verbose_pattern_matches_what_its_lazy_spelling_matches(line: str) -> None:
+    """pytest_text.VERBOSE is written token by token for speed; the plain lazy regex is the
+    specification: same lines, same groups."""
+    want = LAZY_VERBOSE.match(line)
+    got = VERBOSE.match(line)
+    assert (got and got.groups()) == (want and want.groups())
+
+
+def test_the_verbose_pattern_on_real_v_lines() -> None:
+    lines = [ln for name in ("v.log", "no-v.log", "xdist.log") for ln in lines_of(name)]
+    assert sum(1 for ln in lines if LAZY_VERBOSE.match(ln)) > 10
+    for line in lines:
+        want, got = LAZY_VERBOSE.match(line), VERBOSE.match(line)
+        assert (got and got.groups()) == (want and want.groups())

@@ -15,6 +15,7 @@ pass, and the gates scan and step over the other lines only, numbered as in the 
 
 from __future__ import annotations
 
+import itertools
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator
@@ -45,6 +46,9 @@ class GatedLines:
         self.on_skip: Callable[[Gate, int, int], None] | None = None
         self.limit: Callable[[Gate], int] | None = None  # a line tracking parsers must be fed
         self.waiting: list[object] = []  # while not empty (a JSON fragment waits), no skipping
+        # lines (a run of triggers) the first parser can take at once: how many leading ones
+        # it took, exactly as feeding them one by one would (they yield no events)
+        self.take: Callable[[list[str]], int] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -119,7 +123,12 @@ class GatedLines:
                     # the next lines are triggers too: read them without asking (should a
                     # parser's state change among them, reading what it could skip is safe)
                     if packed is None and run > 1:
-                        for line in source.run_texts(buf, pos, run_end, counts):
+                        texts = list(source.run_texts(buf, pos, run_end, counts))
+                        taken = 0
+                        if self.take is not None and not waiting:
+                            taken = self.take(texts)  # pytest -v lines, read all at once
+                            index += taken
+                        for line in itertools.islice(texts, taken, None):
                             index += 1
                             yield base + index, line
                         pos = run_end

@@ -33,7 +33,13 @@ from triage.model import Event
 MINOR = re.compile(r"^_{3,} (.+?) _{3,}$")
 CAPTURED = re.compile(r"^-+ Captured (stdout|stderr|log) (setup|call|teardown) -+$")
 XDIST = re.compile(r"^\[(gw\d+)\] \[ *\d+%\] ([A-Z]+) (.+?) ?$")
-VERBOSE = re.compile(r"^(\S+::.*?) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$")
+# A -v line: the node id (up to the first outcome word after a space), the word, the percentage.
+# Written token by token, it matches what r"^(\S+::.*?) (WORD)\b.*\[ *\d+%\]$" matches (the
+# tests check it) at twice its speed: the lazy form tries the word at every character.
+_WORD = r"(?:PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b"
+VERBOSE = re.compile(
+    rf"^(\S+::[^ ]*(?: (?!{_WORD})[^ ]*)*) (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*\[ *\d+%\]$"
+)
 WORKER = re.compile(r"^\[(gw\d+)\] \S+ -- Python ")
 SUMMARY_WORDS = ("FAILED ", "ERROR ", "PASSED ", "SKIPPED ", "XFAIL ", "XPASS ")
 # --tb=line one-line form: "/repo/tests/test_orders.py:25: psycopg2.errors.UniqueViolation: ..."
@@ -139,6 +145,28 @@ class PytestParser:
         elif state == RUN and line.startswith("scheduling tests"):
             return CLAIMED
         return NOT_MINE
+
+    def take(self, lines: list[str]) -> int:
+        """Feed the leading -v progress lines of ``lines`` at once (pytest -v prints one per
+        test): how many were taken. Each is taken exactly as feed() claims it, with no event."""
+        if self.live is not None or self.state not in (OUT, RUN):
+            return 0
+        taken = 0
+        outcome, match = self._outcome, VERBOSE.match
+        for line in lines:
+            # feed() reads a line starting with "[" as xdist output, and the others ending in
+            # "%]" as progress: a -v line is one VERBOSE matches
+            if line[:1] == "[" or not line.endswith("%]") or "::" not in line:
+                break
+            v = match(line)
+            if v is None:
+                break
+            outcome(v.group(1), v.group(2))
+            self.running = v.group(1)
+            taken += 1
+        if taken:
+            self.state = max(self.state, RUN)
+        return taken
 
     def quiet(self) -> Quiet | None:
         if self.live is not None:

@@ -152,6 +152,7 @@ def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]
 
     lines.gate, lines.on_skip, lines.limit = gates.current, on_skip, limit
     lines.waiting = pending
+    lines.take = getattr(parsers[0], "take", None)  # the first parser sees a line first
 
 
 def _peel(line: str) -> str:
