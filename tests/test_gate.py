@@ -17,7 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, gated, jsonrec, read_inputs, source, stream, textblocks
+from triage.inputs import (
+    ReadResult,
+    gated,
+    jsonrec,
+    pytest_text,
+    read_inputs,
+    source,
+    stream,
+    textblocks,
+)
 from triage.inputs.gate import ALL, BLANK, NONE, Gates, Quiet
 from triage.model import Event, InputStats
 
@@ -194,8 +203,17 @@ def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
         return real_current(self)
 
     monkeypatch.setattr(Gates, "current", current)
+    taken: list[int] = []
+    real_take = pytest_text.PytestParser.take
+
+    def take(self: pytest_text.PytestParser, lines: list[str]) -> int:
+        taken.append(real_take(self, lines))
+        return taken[-1]
+
+    monkeypatch.setattr(pytest_text.PytestParser, "take", take)
     events, stats = read([str(log)], monkeypatch, gate=True)
     assert len(asked) < stats[0].lines / 4
+    assert sum(taken) > 300  # the -v lines went to the pytest parser in runs
     tests = {(e.test, e.outcome, e.phase) for e in events if e.kind == "test"}
     assert ("test_suite.py::test_totals[97]", "failed", "call") in tests
     assert ("test_suite.py::test_totals[250]", "error", "teardown") in tests
