@@ -152,19 +152,22 @@ class PytestParser:
         if self.live is not None or self.state not in (OUT, RUN):
             return 0
         taken = 0
-        outcome, match = self._outcome, VERBOSE.match
+        outcomes, match = self.outcomes, VERBOSE.match
+        node = None
         for line in lines:
             # feed() reads a line starting with "[" as xdist output, and the others ending in
             # "%]" as progress: a -v line is one VERBOSE matches
-            if line[:1] == "[" or not line.endswith("%]") or "::" not in line:
-                break
-            v = match(line)
+            v = match(line) if line[:1] != "[" else None
             if v is None:
                 break
-            outcome(v.group(1), v.group(2))
-            self.running = v.group(1)
+            node, word = v.group(1, 2)
+            if word == "ERROR":
+                self._outcome(node, word)
+            else:
+                outcomes[node] = word  # what _outcome does for any other word
             taken += 1
         if taken:
+            self.running = node
             self.state = max(self.state, RUN)
         return taken
 
