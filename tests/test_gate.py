@@ -211,9 +211,21 @@ def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
         return taken[-1]
 
     monkeypatch.setattr(pytest_text.PytestParser, "take", take)
+    parsers: list[pytest_text.PytestParser] = []
+    real_init = pytest_text.PytestParser.__init__
+
+    def init(self: pytest_text.PytestParser, path: str) -> None:
+        real_init(self, path)
+        parsers.append(self)
+
+    monkeypatch.setattr(pytest_text.PytestParser, "__init__", init)
     events, stats = read([str(log)], monkeypatch, gate=True)
     assert len(asked) < stats[0].lines / 4
     assert sum(taken) > 300  # the -v lines went to the pytest parser in runs
+    # what the parser keeps does not grow with the number of tests: no word per passing test
+    resolver = parsers[0].resolver
+    assert (resolver.workers, len(resolver.last)) == ({}, 1)
+    assert resolver.teardown == {"test_suite.py::test_totals[250]"}
     tests = {(e.test, e.outcome, e.phase) for e in events if e.kind == "test"}
     assert ("test_suite.py::test_totals[97]", "failed", "call") in tests
     assert ("test_suite.py::test_totals[250]", "error", "teardown") in tests

@@ -23,13 +23,22 @@ class Resolver:
     def __init__(self, path: str) -> None:
         self.path = path
         self.rootdir = ""
-        self.workers: dict[str, str] = {}  # node id -> xdist worker
-        self.outcomes: dict[
-            str, str
-        ] = {}  # node id -> -v progress words (teardown ERROR detection)
+        # Kept small whatever the number of tests (a run of millions prints a line for each):
+        self.workers: dict[str, str] = {}  # node id -> xdist worker, tests that did not pass
+        self.last: dict[str, tuple[str, str]] = {}  # worker ("" for -v) -> (test, its word)
+        self.teardown: set[str] = set()  # tests whose ERROR came next to another word of theirs
         self.emitted: set[tuple[str, str]] = set()
         self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
         self.runs = 0  # sessions started in this log; from the second on, events carry ("run", n)
+
+    def outcome(self, test: str, word: str, worker: str = "") -> None:
+        """A progress line said ``word`` for ``test`` (on ``worker``'s stream). pytest prints a
+        test's teardown ERROR right after its call outcome, on the same worker: only those pairs
+        are kept (and the last line of each stream), not a word per test."""
+        last = self.last.get(worker)
+        if last is not None and last[0] == test and (last[1] == "ERROR") != (word == "ERROR"):
+            self.teardown.add(test)
+        self.last[worker] = (test, word)
 
     def new_session(self) -> None:
         """A new run starts in the same log (a rerun, the next job's run): its tests fail or pass
@@ -38,7 +47,8 @@ class Resolver:
         self.runs += 1
         self.rootdir = ""
         self.workers.clear()
-        self.outcomes.clear()
+        self.last.clear()
+        self.teardown.clear()
         self.emitted.clear()
         self.live_seen.clear()
 
@@ -106,8 +116,8 @@ class Resolver:
     def _entry_event(self, entry: Entry, events: list[Event]) -> None:
         phase = "call"
         if entry.word == "ERROR":
-            # -v showed "PASSED" (or FAILED) before "ERROR": the error came in teardown.
-            after = self.outcomes.get(entry.test, "") not in ("", "ERROR")
+            # -v showed "PASSED" (or FAILED) next to "ERROR": the error came in teardown.
+            after = entry.test in self.teardown
             phase = "collect" if "::" not in entry.test else "teardown" if after else "setup"
         if (entry.test, phase) in self.emitted:
             return

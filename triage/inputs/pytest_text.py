@@ -77,7 +77,6 @@ class PytestParser:
         self.entries: list[Entry] = []
         self.resolver = Resolver(path)
         self.workers = self.resolver.workers  # shared, never rebound: the parser fills them
-        self.outcomes = self.resolver.outcomes
         self.running: str | None = None  # node id of the test live logging speaks about
         self.live: Section | None = None  # the live-log block being read
 
@@ -112,8 +111,10 @@ class PytestParser:
         if first == "[":
             m = XDIST.match(line) if line.startswith("[gw") else None
             if m:
-                self.workers[m.group(3)] = m.group(1)
-                self._outcome(m.group(3), m.group(2))
+                worker, word, test = m.group(1, 2, 3)
+                if word != "PASSED":
+                    self.workers[test] = worker
+                self.resolver.outcome(test, word, worker)
                 self.state = max(self.state, RUN)
                 return CLAIMED
         elif last == "]":
@@ -123,10 +124,10 @@ class PytestParser:
                 v = VERBOSE.match(line) if named else None
                 if v is not None or PROGRESS.match(line):
                     if v is not None:
-                        self._outcome(v.group(1), v.group(2))
+                        self.resolver.outcome(v.group(1), v.group(2))
                         self.running = v.group(1)
                     elif not named and self.running and first.isupper():  # "PASSED [ 50%]"
-                        self._outcome(self.running, line.partition(" ")[0])  # after live logs
+                        self.resolver.outcome(self.running, line.partition(" ")[0])  # after logs
                     self.state = max(self.state, RUN)
                     return CLAIMED
         elif last == "!":
@@ -152,21 +153,23 @@ class PytestParser:
         if self.live is not None or self.state not in (OUT, RUN):
             return 0
         taken = 0
-        outcomes, match = self.outcomes, VERBOSE.match
-        node = None
+        resolver, match = self.resolver, VERBOSE.match
+        node: str | None = None
+        word: str | None = None
         for line in lines:
             # feed() reads a line starting with "[" as xdist output, and the others ending in
             # "%]" as progress: a -v line is one VERBOSE matches
             v = match(line) if line[:1] != "[" else None
             if v is None:
                 break
-            node, word = v.group(1, 2)
-            if word == "ERROR":
-                self._outcome(node, word)
-            else:
-                outcomes[node] = word  # what _outcome does for any other word
+            before, (node, word) = (node, word), v.group(1, 2)
+            if word == "ERROR" or before[1] in ("ERROR", None):  # only there a pair matters
+                if before[0] is not None and before[1] is not None:
+                    resolver.last[""] = (before[0], before[1])
+                resolver.outcome(node, word)
             taken += 1
-        if taken:
+        if node is not None and word is not None:
+            resolver.last[""] = (node, word)
             self.running = node
             self.state = max(self.state, RUN)
         return taken
@@ -180,12 +183,6 @@ class PytestParser:
         if state == HEADER:
             return IN_HEADER
         return IN_OTHER if state == OTHER else None
-
-    def _outcome(self, test: str, word: str) -> None:
-        if word != "ERROR" or test not in self.outcomes:
-            self.outcomes[test] = word
-        elif self.outcomes[test] != "ERROR":
-            self.outcomes[test] = self.outcomes[test] + "+ERROR"
 
     def close(self) -> list[Event]:
         live = self._end_live()
