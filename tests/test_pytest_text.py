@@ -16,6 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from triage.inputs import ReadResult, read_inputs, stream
+from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id
 from triage.inputs.pytest_text import VERBOSE, PytestParser
 from triage.model import Event
 
@@ -400,3 +401,49 @@ def test_the_verbose_pattern_on_real_v_lines() -> None:
     for line in lines:
         want, got = LAZY_VERBOSE.match(line), VERBOSE.match(line)
         assert (got and got.groups()) == (want and want.groups())
+
+
+def first_matching_entry(sec: Section, entries: list[Entry], used: set[int]) -> int | None:
+    """The specification EntryIndex.match is held to: a scan of the summary in order."""
+    title = sec.title or ""
+    word = "FAILED" if sec.phase == "call" else "ERROR"
+    if sec.kind == "PASSES":
+        word = "PASSED"
+    suffix = "::" + title_to_id(title)
+    for k, entry in enumerate(entries):
+        if (
+            k not in used
+            and entry.word == word
+            and (entry.test == title or entry.test.endswith(suffix))
+        ):
+            return k
+    return None
+
+
+NAMES = st.sampled_from(["t.py", "a", "C", "test_x", "test_x[p::q]", "x[1]"])
+NODE_IDS = st.lists(NAMES, min_size=1, max_size=3).map("::".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["FAILED", "ERROR", "PASSED"]), NODE_IDS), max_size=8),
+    st.lists(
+        st.tuples(
+            st.sampled_from([("call", "FAILURES"), ("setup", "ERRORS"), ("call", "PASSES")]),
+            st.lists(NAMES, min_size=1, max_size=2).map(".".join),
+        ),
+        max_size=8,
+    ),
+)
+def test_the_entry_index_matches_sections_as_a_scan_of_the_summary_does(
+    entries: list[tuple[str, str]], sections: list[tuple[tuple[str, str], str]]
+) -> None:
+    summary = [Entry(word, test, "", no, no) for no, (word, test) in enumerate(entries)]
+    index = EntryIndex(summary)
+    used: set[int] = set()
+    for (phase, kind), title in sections:
+        sec = Section(title, phase, kind, 1)
+        want = first_matching_entry(sec, summary, used)
+        assert index.match(sec, used) == want
+        if want is not None:
+            used.add(want)

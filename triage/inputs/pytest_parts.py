@@ -123,16 +123,34 @@ def title_to_id(title: str) -> str:
     return head.replace(".", "::") + br + param
 
 
-def match_entry(sec: Section, entries: list[Entry], used: set[int]) -> int | None:
-    """The summary entry a section title names (first unused one with the right outcome word)."""
-    title = sec.title or ""
-    words = ("FAILED",) if sec.phase == "call" else ("ERROR",)
-    if sec.kind == "PASSES":
-        words = ("PASSED",)
-    suffix = "::" + title_to_id(title)
-    for k, entry in enumerate(entries):
-        if k in used or entry.word not in words:
-            continue
-        if entry.test == title or entry.test.endswith(suffix):
-            return k
-    return None
+class EntryIndex:
+    """The summary entries by outcome word and by the names a section title can give them: the
+    whole node id, or any part of it after a "::" (``Class.test_x[p]`` names ``...::Class::
+    test_x[p]``). Built once per report: a -rA report may hold a section for each of
+    hundreds of thousands of tests."""
+
+    def __init__(self, entries: list[Entry]) -> None:
+        self.whole: dict[tuple[str, str], list[int]] = {}
+        self.tail: dict[tuple[str, str], list[int]] = {}
+        for k, entry in enumerate(entries):
+            test = entry.test
+            self.whole.setdefault((entry.word, test), []).append(k)
+            at = test.find("::")
+            while at >= 0:
+                self.tail.setdefault((entry.word, test[at + 2 :]), []).append(k)
+                at = test.find("::", at + 1)
+
+    def match(self, sec: Section, used: set[int]) -> int | None:
+        """The summary entry a section title names: the first unused one, in report order, with
+        the section's outcome word whose node id is the title or ends with "::" + its id."""
+        title = sec.title or ""
+        word = "FAILED" if sec.phase == "call" else "ERROR"
+        if sec.kind == "PASSES":
+            word = "PASSED"
+        best: int | None = None
+        for index, key in ((self.whole, title), (self.tail, title_to_id(title))):
+            for k in index.get((word, key), ()):
+                if k not in used:
+                    best = k if best is None else min(best, k)
+                    break
+        return best

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from triage.inputs.pytest_live import FMT
-from triage.inputs.pytest_parts import Entry, Section, match_entry, title_to_id
+from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id
 from triage.inputs.pytest_tb import link_from_text, parse_traceback
 from triage.model import Event, Link
 
@@ -56,17 +56,18 @@ class Resolver:
         """The events of one report's sections and summary entries, sections first."""
         used: set[int] = set()
         events: list[Event] = []
-        failed = [e for e in entries if e.word == "FAILED"]
+        failed = [k for k, e in enumerate(entries) if e.word == "FAILED"]
         anonymous = [s for s in sections if s.title is None and s.closed]
         if len(anonymous) != len(failed):
             anonymous = []
-        for i, sec in enumerate(anonymous):
-            used.add(entries.index(failed[i]))
-            self._section_events(sec, failed[i].test, events)
+        for at, sec in zip(failed, anonymous, strict=False):
+            used.add(at)
+            self._section_events(sec, entries[at].test, events)
+        index = EntryIndex(entries)
         for sec in sections:
             if sec.title is None:
                 continue
-            k = match_entry(sec, entries, used)
+            k = index.match(sec, used)
             if k is not None:
                 if sec.kind != "PASSES":  # the PASSED line still becomes its own event
                     used.add(k)
