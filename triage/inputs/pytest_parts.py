@@ -20,7 +20,7 @@ LEVELS = {
 NEEDLES = ("rror", "violat", "SQLSTATE", "xception")
 
 
-@dataclass
+@dataclass(slots=True)
 class Section:
     """One ``___ title ___`` section (or a headerless --tb=line failure block) being read."""
 
@@ -39,7 +39,7 @@ class Section:
     record: list | None = None  # the log record being read: [line, end, level, text]
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One short-summary line with its continuation lines (CI long form)."""
 
