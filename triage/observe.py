@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from triage.inputs import testid
 from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
@@ -83,6 +83,10 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
         if interesting:
             seen = pids.get(ev.path, set())
             near_pid = pid or (next(iter(seen)) if len(seen) == 1 else None)
+            if ev.data is not None and (x.http_status or 0) < 500:
+                # the parsed record was read into x; only an HTTP failure names its request from
+                # it later. Kept, thousands of server-log records would hold hundreds of MB.
+                ev = replace(ev, data=None)
             kept.append(
                 Observation(
                     seq,
