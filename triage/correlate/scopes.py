@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from datetime import datetime
 
 from triage.correlate.fingerprint import fingerprint
@@ -46,11 +48,16 @@ class Index:
             t = _ts(ev.time)
             if t is not None:
                 self.timed.append((t, o))
+        for read in self.by_path.values():  # reading order, whatever order they came in
+            read.sort(key=lambda o: o.seq)
         self.timed.sort(key=lambda pair: (pair[0], pair[1].seq))
+        self.times = [to for to, _ in self.timed]  # for bisecting a time window
 
 
 def first_real(
-    pool: list[Observation], exclude: set[int], claimed: frozenset[str] | set[str] = frozenset()
+    pool: Iterable[Observation],
+    exclude: set[int],
+    claimed: frozenset[str] | set[str] = frozenset(),
 ) -> DbError | None:
     """The innermost real error of the first observation in the pool (skipping the failure's own
     copies, and errors of a fingerprint another failure's own chain already holds)."""
@@ -95,18 +102,18 @@ def elect(
     # 5. a cascade's root: the previous real error read from the same input (same xdist worker)
     if any(ob.errors for ob in group.obs):
         worker = ev.id_value("worker")
-        before = [
-            o
-            for o in index.by_path.get(ev.path, [])
-            if o.seq < first.seq and o.event.id_value("worker") == worker
-        ]
-        hit = first_real(list(reversed(before)), mine)
+        pool = index.by_path.get(ev.path, [])  # in reading order
+        k = bisect_left(pool, first.seq, key=lambda o: o.seq)  # the ones read before it
+        before = (pool[i] for i in range(k - 1, -1, -1))  # nearest first, looked at lazily
+        hit = first_real((o for o in before if o.event.id_value("worker") == worker), mine)
         if hit:
             return hit, "previous"
     # 6. time window before the failure (a second of slack for clocks of different processes)
     t = _ts(first.near_time)
     if t is not None:
-        pool = [o for to, o in index.timed if t - window <= to <= t + 1.0]
+        lo = bisect_left(index.times, t - window)
+        hi = bisect_right(index.times, t + 1.0)
+        pool = [o for _, o in index.timed[lo:hi]]
         hit = first_real(pool, mine, claimed)
         if hit:
             return hit, "window"
