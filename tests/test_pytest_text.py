@@ -447,3 +447,19 @@ def test_the_entry_index_matches_sections_as_a_scan_of_the_summary_does(
         assert index.match(sec, used) == want
         if want is not None:
             used.add(want)
+
+
+def test_take_reads_only_the_lines_feed_would_read_as_v_progress() -> None:
+    """``take`` (a run of -v lines at once) stops at the first line feed() would not claim as
+    one: xdist output, a line read_stream takes for JSON, anything else."""
+    lines = [ln for ln in lines_of("v.log") if VERBOSE.match(ln)]
+    assert len(lines) > 5
+    parser = PytestParser("run.log")
+    parser.feed(
+        1, "============================= test session starts =============================="
+    )
+    parser.feed(2, "")  # the header's end: the run state, where -v lines come
+    assert parser.take(lines[:3]) == 3 and parser.running == VERBOSE.match(lines[2]).group(1)
+    for odd in ("{" + lines[0], "svc::a | {" + lines[0], "[gw0] " + lines[0], "", "plain"):
+        assert parser.take([odd, *lines]) == 0
+    assert parser.take([*lines[:2], "plain", *lines]) == 2

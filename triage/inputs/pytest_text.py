@@ -158,8 +158,9 @@ class PytestParser:
         word: str | None = None
         for line in lines:
             # feed() reads a line starting with "[" as xdist output, and the others ending in
-            # "%]" as progress: a -v line is one VERBOSE matches
-            v = match(line) if line[:1] != "[" else None
+            # "%]" as progress: a -v line is one VERBOSE matches. One that read_stream would
+            # take for JSON (a "{" first, or a docker-compose prefix before one) is not fed.
+            v = match(line) if line[:1] not in "[{" and "| {" not in line else None
             if v is None:
                 break
             before, (node, word) = (node, word), v.group(1, 2)
