@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from triage.inputs import ReadResult, read_inputs
@@ -205,6 +205,8 @@ keys = st.sampled_from(
 )
 
 
+@example({"level": float("-inf")})  # Python's json reads -Infinity (two records on one line)
+@example({"level": float("inf"), "time": float("-inf")})
 @given(st.dictionaries(keys | st.text(max_size=8), json_values, max_size=8))
 def test_event_from_record_never_raises(obj):
     ev = event_from_record(obj, "p", 1)

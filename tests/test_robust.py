@@ -38,3 +38,15 @@ def test_analyze_never_raises_on_arbitrary_bytes(seed: bytes, tail: bytes, name:
         data = report_data(analyze([str(path)], Options(reported="user creation fails")))
         assert data["schema"] == "triage/report@1"
         assert data["inputs"][0]["path"] == str(path)
+
+
+def test_a_record_with_an_infinite_level_beside_another_is_read(tmp_path: Path) -> None:
+    """Two records on one line are read with Python's json, which takes -Infinity: the level
+    is the lowest, and the database error beside it is still found."""
+    log = tmp_path / "two-writers.log"
+    log.write_text(
+        '{"level":-Infinity,"msg":"x"} {"level":50,"msg":"duplicate key value violates unique'
+        ' constraint \\"users_email_key\\""}\n'
+    )
+    data = report_data(analyze([str(log)], Options()))
+    assert [f["constraint"] for f in data["findings"]] == ["users_email_key"]

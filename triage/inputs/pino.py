@@ -107,6 +107,8 @@ def normalise_level(value: Any) -> str | None:
             return None
         if value >= 60:
             return "fatal"
+        if value < 10:  # below trace, -Infinity included (JSON5 writers, a Python logger)
+            return "trace"
         n = int(value) // 10 * 10
         return LEVEL_BY_NUMBER.get(n, "trace")
     if isinstance(value, str):
