@@ -7,6 +7,7 @@ exception group, a fixture setup error, a teardown error, a collection error and
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -15,9 +16,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, read_inputs, stream
+from triage.inputs import ReadResult, linescan, read_inputs, stream
 from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id
-from triage.inputs.pytest_text import VERBOSE, PytestParser
+from triage.inputs.pytest_text import VERBOSE, PytestParser, progress_run_py
 from triage.model import Event
 
 FIX = Path(__file__).parent / "fixtures" / "pytest"
@@ -463,3 +464,85 @@ def test_take_reads_only_the_lines_feed_would_read_as_v_progress() -> None:
     for odd in ("{" + lines[0], "svc::a | {" + lines[0], "[gw0] " + lines[0], "", "plain"):
         assert parser.take([odd, *lines]) == 0
     assert parser.take([*lines[:2], "plain", *lines]) == 2
+
+
+PROGRESS_PIECES = [
+    b"t.py::test_x",
+    b"a::b[1 2]",
+    b"::",
+    b"x",
+    b" ",
+    b"  ",
+    b"\t",
+    b" PASSED",
+    b" ERROR",
+    b" FAILED",
+    b" XPASSED",
+    b" SKIPPED",
+    b" [ 50%]",
+    b" [100%]",
+    b"[",
+    b"{",
+    b" | {",
+    b"%]",
+    b"9",
+    b"\r",
+    b"\xc3\xa9",
+    b"\x1b",
+]
+PROGRESS_LINES = st.lists(st.sampled_from(PROGRESS_PIECES), max_size=7).map(b"".join)
+REAL_V = [ln.encode() for ln in lines_of("v.log") + lines_of("xdist.log") if VERBOSE.match(ln)]
+
+
+# lines on the edge of what the scanner may take (each one is left to the Python reader)
+PROGRESS_EDGES = [
+    b"t.py::x | { PASSED [ 50%]",
+    b"{t.py::x PASSED [ 50%]",
+    b"[gw0] t.py::x PASSED [ 50%]",
+    b"t.py::t\xc3\xa9 PASSED [ 50%]",
+    b"t.py::x PASSED [ 50%]\r",
+    b"t.py::x\tPASSED [ 50%]",
+    b"t.py::x PASSEDX [ 50%]",
+    b"t.py::x PASSED_ [ 50%]",
+    b"t.py::x PASSED[ 5%]",
+    b"t.py::x PASSED [%]",
+    b"t.py:x PASSED [ 5%]",
+    b"::x PASSED [ 5%]",
+    b"t.py::x [ 5%] PASSED",
+    b"t.py::x ERROR [ 5%]",
+]
+
+
+@settings(max_examples=1500, deadline=None)
+@example([REAL_V[0], REAL_V[1].replace(b"PASSED", b"ERROR"), REAL_V[2]], 0)
+@example([REAL_V[0], *PROGRESS_EDGES[:1], REAL_V[1]], 0)
+@given(
+    st.lists(
+        PROGRESS_LINES | st.sampled_from(REAL_V) | st.sampled_from(PROGRESS_EDGES), max_size=12
+    ),
+    st.integers(0, 3),
+)
+def test_the_native_progress_scan_equals_its_reference(lines: list[bytes], skip: int) -> None:
+    """linescan.progress_run (C) finds the same -v lines as progress_run_py (VERBOSE on plain
+    ASCII lines), with the same lines marked for reading."""
+    if linescan.progress_run is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI builds the native scanner")
+        pytest.skip("the C extension was not built here")
+    data = b"".join(line + b"\n" for line in lines)
+    start = 0
+    for line in lines[:skip]:
+        start += len(line) + 1
+    start = min(start, len(data))
+    assert linescan.progress_run(data, start, len(data)) == progress_run_py(data, start, len(data))
+
+
+def test_each_edge_line_is_read_alike_by_the_scanner_and_its_reference() -> None:
+    if linescan.progress_run is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI builds the native scanner")
+        pytest.skip("the C extension was not built here")
+    for edge in PROGRESS_EDGES:
+        data = REAL_V[0] + b"\n" + edge + b"\n" + REAL_V[1] + b"\n"
+        want = progress_run_py(data, 0, len(data))
+        assert linescan.progress_run(data, 0, len(data)) == want, edge

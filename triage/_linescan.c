@@ -648,6 +648,105 @@ static PyObject *linescan_utf8_valid(PyObject *self, PyObject *args) {
     return PyBool_FromLong(ok);
 }
 
+/* pytest -v progress lines ("tests/t.py::test_x[1] PASSED       [ 12%]"), as
+ * triage.inputs.pytest_text.VERBOSE reads them, on plain ASCII lines only (anything else is
+ * left to the Python reader): a first token holding "::", then up to the first " WORD" (one of
+ * the outcome words, ending at a word boundary), then anything, then "[ *\d+%]" at the end. */
+static const char *const WORDS[] = {"PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS"};
+#define N_WORDS 6
+#define WORD_ERROR 2
+
+static inline int word_char(unsigned char c) {
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+/* The outcome word of a -v line (0..N_WORDS-1), or -1. */
+static int progress_word(const unsigned char *s, Py_ssize_t n) {
+    if (n < 4 || s[0] == '[' || s[0] == '{') return -1;
+    Py_ssize_t first_space = n, colons = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c != '\t' && (c < 0x20 || c > 0x7e)) return -1;
+        if ((c == ' ' || c == '\t') && first_space == n) first_space = i;
+        if (c == '|' && i + 2 < n && s[i + 1] == ' ' && s[i + 2] == '{') return -1;
+        if (c == ':' && colons < 0 && i >= 1 && i + 1 < n && s[i + 1] == ':' && i + 1 < first_space)
+            colons = i;
+    }
+    if (colons < 0 || colons + 1 >= first_space) return -1;
+    /* the tail: "[", spaces, digits, "%]" */
+    if (s[n - 1] != ']' || s[n - 2] != '%') return -1;
+    Py_ssize_t b = n - 3;
+    if (b < 0 || s[b] < '0' || s[b] > '9') return -1;
+    while (b >= 0 && s[b] >= '0' && s[b] <= '9') b--;
+    while (b >= 0 && s[b] == ' ') b--;
+    if (b < 0 || s[b] != '[') return -1;
+    for (Py_ssize_t q = first_space; q < n; q++) {
+        if (s[q] != ' ') continue;
+        for (int w = 0; w < N_WORDS; w++) {
+            Py_ssize_t len = (Py_ssize_t)strlen(WORDS[w]), at = q + 1;
+            if (at + len > n || memcmp(s + at, WORDS[w], (size_t)len) != 0) continue;
+            if (at + len < n && word_char(s[at + len])) continue;
+            return at + len <= b ? w : -1; /* the bracket comes after the word */
+        }
+    }
+    return -1;
+}
+
+static int marks_push(PyObject *marks, Py_ssize_t index, Py_ssize_t s, Py_ssize_t e, int w) {
+    PyObject *t = Py_BuildValue("(nnni)", index, s, e, w);
+    if (!t) return -1;
+    int r = PyList_Append(marks, t);
+    Py_DECREF(t);
+    return r;
+}
+
+/* progress_run(data, start, end) -> (lines, stop, marks): how many whole lines from start are
+ * -v progress lines, where they end, and (index, start, end, word) for the ones a reader must
+ * look at: the first, the last, and each ERROR line with the lines on either side. */
+static PyObject *linescan_progress_run(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t start, end;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &end)) return NULL;
+    if (end > view.len) end = view.len;
+    if (start < 0) start = 0;
+    const unsigned char *d = (const unsigned char *)view.buf;
+    PyObject *marks = PyList_New(0);
+    if (!marks) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    Py_ssize_t count = 0, pos = start, prev_s = -1, prev_e = -1, marked = -1;
+    int prev_w = -1, pending = 0; /* pending: the previous line was ERROR, mark this one */
+    while (pos < end) {
+        const unsigned char *nl = memchr(d + pos, '\n', (size_t)(end - pos));
+        if (!nl) break;
+        Py_ssize_t e = (Py_ssize_t)(nl - d);
+        int w = progress_word(d + pos, e - pos);
+        if (w < 0) break;
+        int mark = count == 0 || pending || w == WORD_ERROR;
+        if (w == WORD_ERROR && count > 0 && marked != count - 1) {
+            if (marks_push(marks, count - 1, prev_s, prev_e, prev_w) < 0) goto fail;
+        }
+        if (mark) {
+            if (marks_push(marks, count, pos, e, w) < 0) goto fail;
+            marked = count;
+        }
+        pending = w == WORD_ERROR;
+        prev_s = pos, prev_e = e, prev_w = w;
+        count++;
+        pos = e + 1;
+    }
+    if (count > 0 && marked != count - 1 && marks_push(marks, count - 1, prev_s, prev_e, prev_w) < 0)
+        goto fail;
+    PyBuffer_Release(&view);
+    return Py_BuildValue("(nnN)", count, count ? pos : start, marks);
+fail:
+    Py_DECREF(marks);
+    PyBuffer_Release(&view);
+    return NULL;
+}
+
 /* Tests pin the scanner to each code path: "avx2", "sse2" or "scalar" (what the CPU has). */
 static PyObject *linescan_set_isa(PyObject *self, PyObject *arg) {
     (void)self;
@@ -677,6 +776,8 @@ static PyMethodDef methods[] = {
     {"_set_isa", linescan_set_isa, METH_O, "_set_isa(name) -> the previous one (tests only)"},
     {"utf8_valid", linescan_utf8_valid, METH_VARARGS,
      "utf8_valid(data, start, end) -> whether data[start:end] decodes as strict UTF-8"},
+    {"progress_run", linescan_progress_run, METH_VARARGS,
+     "progress_run(data, start, end) -> (lines, stop, [(index, start, end, word)])"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,
      "select(data, first, stop, end, keep_unless=(), prefixes=(), suffixes=(), needles=(), "
      "folded=(), quiet=(), longer_than=0, stamps=False, empty=False) -> (lines, [(index, start, "

@@ -49,6 +49,8 @@ class GatedLines:
         # lines (a run of triggers) the first parser can take at once: how many leading ones
         # it took, exactly as feeding them one by one would (they yield no events)
         self.take: Callable[[list[str]], int] | None = None
+        # the same on raw bytes from a position: (lines taken, where they end)
+        self.take_raw: Callable[[bytes, int, int], tuple[int, int]] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -123,6 +125,12 @@ class GatedLines:
                     # the next lines are triggers too: read them without asking (should a
                     # parser's state change among them, reading what it could skip is safe)
                     if packed is None and run > 1:
+                        if self.take_raw is not None and not waiting:
+                            taken, stop = self.take_raw(buf, pos, end)  # pytest -v lines,
+                            if taken:  # as many as follow, undecoded
+                                index += taken
+                                pos = stop
+                                continue
                         texts = list(source.run_texts(buf, pos, run_end, counts))
                         taken = 0
                         if self.take is not None and not waiting:

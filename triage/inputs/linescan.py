@@ -124,6 +124,9 @@ def utf8_valid_py(data: Buffer, start: int, end: int) -> bool:
 NATIVE: Callable[..., Selected] | None = None
 select = select_py
 utf8_valid = utf8_valid_py
+# pytest -v lines in bulk (pytest_text.progress_run_py is the reference): native only
+progress_run: Callable[[Buffer, int, int], tuple[int, int, list[tuple[int, int, int, int]]]] | None
+progress_run = None
 if not os.environ.get("TRIAGE_PURE_PYTHON"):
     try:
         from triage import _linescan
@@ -132,3 +135,4 @@ if not os.environ.get("TRIAGE_PURE_PYTHON"):
     else:
         NATIVE = select = _linescan.select
         utf8_valid = _linescan.utf8_valid
+        progress_run = _linescan.progress_run

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from triage.inputs import linescan
 from triage.inputs.gate import ALL, DIGITS, Quiet, Triggers
 from triage.inputs.pytest_live import (
     FINAL,
@@ -175,6 +176,32 @@ class PytestParser:
             self.state = max(self.state, RUN)
         return taken
 
+    def take_raw(self, data: bytes, start: int, end: int) -> tuple[int, int]:
+        """``take`` on undecoded bytes: the -v lines from ``start`` on, found by the native
+        scanner (plain ASCII lines only; others are left to take/feed). How many were taken,
+        and where they end. Only the first, the last and the lines around an ERROR are read
+        here: the others change nothing but ``running``, the last one's node id."""
+        scan = linescan.progress_run
+        if scan is None or self.live is not None or self.state not in (OUT, RUN):
+            return 0, start
+        count, stop, marks = scan(data, start, end)
+        if not count:
+            return 0, start
+        resolver = self.resolver
+        before = -1
+        node = ""
+        for index, s, e, _ in marks:
+            v = VERBOSE.match(data[s:e].decode("ascii"))
+            assert v is not None  # the scanner's lines are VERBOSE's (tests check both agree)
+            node, word = v.group(1, 2)
+            if index and index != before + 1:  # the line before it is no ERROR's neighbour
+                resolver.last[""] = ("", "")
+            resolver.outcome(node, word)
+            before = index
+        self.running = node
+        self.state = max(self.state, RUN)
+        return count, stop
+
     def quiet(self) -> Quiet | None:
         if self.live is not None:
             return None
@@ -300,3 +327,36 @@ class PytestParser:
         entries, sections = self.entries, self.sections
         self.entries, self.sections = [], []
         return self.resolver.resolve(entries, sections)
+
+
+_NOT_PLAIN = re.compile(rb"[^\t\x20-\x7e]")
+WORDS = ("PASSED", "FAILED", "ERROR", "SKIPPED", "XFAIL", "XPASS")
+
+
+def progress_run_py(
+    data: bytes, start: int, end: int
+) -> tuple[int, int, list[tuple[int, int, int, int]]]:
+    """What linescan.progress_run (native) must return: how many whole lines from ``start`` are
+    plain-ASCII -v lines (not "[" or "{" first, no " | {"), where they end, and (index, start,
+    end, word index) for the first, the last and each ERROR line with its neighbours."""
+    lines: list[tuple[int, int, int]] = []
+    pos = start
+    while pos < end:
+        e = data.find(b"\n", pos, end)
+        if e < 0:
+            break
+        raw = data[pos:e]
+        if raw[:1] in (b"[", b"{") or b"| {" in raw or _NOT_PLAIN.search(raw):
+            break
+        v = VERBOSE.match(raw.decode("ascii"))
+        if v is None:
+            break
+        lines.append((pos, e, WORDS.index(v.group(2))))
+        pos = e + 1
+    if not lines:
+        return 0, start, []
+    marked = {0, len(lines) - 1}
+    for i, (_, _, word) in enumerate(lines):
+        if WORDS[word] == "ERROR":
+            marked.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(lines))
+    return len(lines), pos, [(i, *lines[i]) for i in sorted(marked)]

@@ -153,6 +153,7 @@ def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]
     lines.gate, lines.on_skip, lines.limit = gates.current, on_skip, limit
     lines.waiting = pending
     lines.take = getattr(parsers[0], "take", None)  # the first parser sees a line first
+    lines.take_raw = getattr(parsers[0], "take_raw", None)
 
 
 def _peel(line: str) -> str:
