@@ -656,6 +656,13 @@ static const char *const WORDS[] = {"PASSED", "FAILED", "ERROR", "SKIPPED", "XFA
 #define N_WORDS 6
 #define WORD_ERROR 2
 
+/* printable ASCII bytes that need no look in progress_word (all but space, ':' and '|') */
+static unsigned char PLAIN[256];
+
+static void plain_init(void) {
+    for (int c = 0x21; c <= 0x7e; c++) PLAIN[c] = c != ':' && c != '|';
+}
+
 static inline int word_char(unsigned char c) {
     return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
 }
@@ -666,6 +673,7 @@ static int progress_word(const unsigned char *s, Py_ssize_t n) {
     Py_ssize_t first_space = n, colons = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = s[i];
+        if (PLAIN[c]) continue; /* the common byte: printable ASCII but space, ':' and '|' */
         if (c != '\t' && (c < 0x20 || c > 0x7e)) return -1;
         if ((c == ' ' || c == '\t') && first_space == n) first_space = i;
         if (c == '|' && i + 2 < n && s[i + 1] == ' ' && s[i + 2] == '{') return -1;
@@ -791,6 +799,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__linescan(void) {
+    plain_init();
 #ifdef HAVE_VECTORS
     __builtin_cpu_init();
     use_avx2 = __builtin_cpu_supports("avx2");
