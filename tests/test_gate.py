@@ -312,13 +312,16 @@ def snapshot(obj: Any, depth: int = 0) -> Any:
 
 def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
     """feed() of a non-trigger line in a quiet state: no events, no change (or, for a tracking
-    state, exactly what skipped(no) does), and the claim the state announced."""
+    state, exactly what skipped(no) does; for a collecting one, what collected() does with it),
+    and the claim the state announced."""
     fed = copy.deepcopy(parser)
     claimed, events = fed.feed(no, line)
     assert events == [], (type(parser).__name__, line)
     expected = copy.deepcopy(parser)
     if quiet.tracks:
         expected.skipped(no)
+    if quiet.collects:
+        expected.collected([(no, line)])
     assert snapshot(fed) == snapshot(expected), (type(parser).__name__, no, line)
     if quiet.claims == ALL:
         assert claimed, line

@@ -71,6 +71,8 @@ class Quiet:
     claims: int = NONE
     empty: bool = False  # the empty line is a trigger too
     tracks: bool = False  # call skipped(last line number) instead of feeding the lines
+    collects: bool = False  # the lines are its, as they are: call collected([(no, text)]) with
+    # them instead of feeding them one by one (the first parser only)
     apart: bool = False  # scanned on its own: gates that differ only here share the rest
 
     def wants(self, line: str) -> bool:
@@ -127,6 +129,7 @@ class Gate:
     parts: tuple[Part, ...]
     tracking: tuple[int, ...]  # positions (in the parser list) of parsers to call skipped()
     blank_before: tuple[int, ...]  # those of them behind a parser that claims blank lines
+    collects: bool = False  # the first parser collects the lines passed over (Quiet.collects)
 
     @staticmethod
     def build(quiets: Sequence[Quiet]) -> Gate | None:
@@ -137,6 +140,8 @@ class Gate:
         blank_before: list[int] = []
         blank = False
         for i, q in enumerate(quiets):
+            if q.collects and (i or q.claims != ALL):
+                return None  # only the first parser, owning every line, may collect them
             if q.apart:
                 apart.append(q.triggers)
             else:
@@ -150,7 +155,8 @@ class Gate:
             blank = blank or q.claims == BLANK
         empty = any(q.empty for q in quiets)
         parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
-        return Gate(tuple(parts), tuple(tracking), tuple(blank_before))
+        collects = bool(quiets) and quiets[0].collects
+        return Gate(tuple(parts), tuple(tracking), tuple(blank_before), collects)
 
 
 # While a parser must see every line, only the quiet pino records may pass unseen: read_stream

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 from bisect import bisect_left
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -51,6 +51,8 @@ class GatedLines:
         self.take: Callable[[list[str]], int] | None = None
         # the same on raw bytes from a position: (lines taken, where they end)
         self.take_raw: Callable[[bytes, int, int], tuple[int, int]] | None = None
+        # the lines a collecting gate passed over, numbered, for the first parser
+        self.collect: Callable[[list[tuple[int, str]]], None] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -107,6 +109,8 @@ class GatedLines:
                 gate = None if waiting or gate_of is None else gate_of()
                 if gate is None and not waiting and buf.startswith(b'{"level":', pos):
                     gate = EVERY  # maybe a quiet pino record: pass over those ahead
+                elif gate is not None and gate.collects and self.collect is None:
+                    gate = None
             if gate is not None:
                 nxt, at = index, end + 1
                 run, run_end = 1, 0
@@ -145,6 +149,16 @@ class GatedLines:
                 else:
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base, packed)
+                    if gate.collects and self.collect is not None:
+                        passed = source.run_texts(buf, pos, at, counts)
+                        numbers: Sequence[int] = range(base + index + 1, base + nxt + 1)
+                        if packed is not None:
+                            numbers = [base + n + 1 for n in lines[index:nxt]]
+                        # quiet pino records among them never reach a parser: read_stream
+                        # drops them (every other JSON record is a trigger, not passed over)
+                        self.collect(
+                            [(n, t) for n, t in zip(numbers, passed, strict=True) if t[:1] != "{"]
+                        )
                     if packed is None and "pino" not in counts.formats:
                         if quiet_at < pos:  # a quiet record skipped: read_stream would
                             quiet_at = _next_quiet(buf, pos, end)  # have said "pino"

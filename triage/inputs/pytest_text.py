@@ -62,6 +62,9 @@ IDLE = Quiet(
 )
 IN_HEADER = Quiet(Triggers(prefixes=(*_ENDS, b"rootdir: ")), claims=ALL, empty=True)
 IN_OTHER = Quiet(Triggers(prefixes=_ENDS), claims=ALL)  # warnings summary, durations
+# A titled section's traceback: every line is its body but rules ("_", "=", "-": a new section,
+# the report's next part, a Captured title) and xdist worker lines; those are collected in bulk.
+IN_BODY = Quiet(Triggers(prefixes=(b"_", b"=", b"-", b"[gw")), claims=ALL, collects=True)
 
 
 class PytestParser:
@@ -210,7 +213,20 @@ class PytestParser:
             return IDLE
         if state == HEADER:
             return IN_HEADER
+        if state == BODY:
+            sec = self.section
+            if sec is not None and sec.capture is None and sec.title is not None:
+                return IN_BODY
+            return None
         return IN_OTHER if state == OTHER else None
+
+    def collected(self, lines: list[tuple[int, str]]) -> None:
+        """Lines of the open section's body, as IN_BODY passed over them (each one is what
+        feed() would append)."""
+        sec = self.section
+        if lines and sec is not None:
+            sec.body.extend(lines)
+            sec.end = lines[-1][0]
 
     def close(self) -> list[Event]:
         live = self._end_live()

@@ -154,6 +154,7 @@ def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]
     lines.waiting = pending
     lines.take = getattr(parsers[0], "take", None)  # the first parser sees a line first
     lines.take_raw = getattr(parsers[0], "take_raw", None)
+    lines.collect = getattr(parsers[0], "collected", None)
 
 
 def _peel(line: str) -> str:
