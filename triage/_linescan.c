@@ -656,11 +656,11 @@ static const char *const WORDS[] = {"PASSED", "FAILED", "ERROR", "SKIPPED", "XFA
 #define N_WORDS 6
 #define WORD_ERROR 2
 
-/* printable ASCII bytes that need no look in progress_word (all but space, ':' and '|') */
-static unsigned char PLAIN[256];
+/* the bytes progress_word must look at twice: '|', and any but a tab, printable ASCII */
+static unsigned char LOOK[256];
 
-static void plain_init(void) {
-    for (int c = 0x21; c <= 0x7e; c++) PLAIN[c] = c != ':' && c != '|';
+static void look_init(void) {
+    for (int c = 0; c < 256; c++) LOOK[c] = c == '|' || (c != '\t' && (c < 0x20 || c > 0x7e));
 }
 
 static inline int word_char(unsigned char c) {
@@ -670,17 +670,25 @@ static inline int word_char(unsigned char c) {
 /* The outcome word of a -v line (0..N_WORDS-1), or -1. */
 static int progress_word(const unsigned char *s, Py_ssize_t n) {
     if (n < 4 || s[0] == '[' || s[0] == '{') return -1;
-    Py_ssize_t first_space = n, colons = -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = s[i];
-        if (PLAIN[c]) continue; /* the common byte: printable ASCII but space, ':' and '|' */
-        if (c != '\t' && (c < 0x20 || c > 0x7e)) return -1;
-        if ((c == ' ' || c == '\t') && first_space == n) first_space = i;
-        if (c == '|' && i + 2 < n && s[i + 1] == ' ' && s[i + 2] == '{') return -1;
-        if (c == ':' && colons < 0 && i >= 1 && i + 1 < n && s[i + 1] == ':' && i + 1 < first_space)
-            colons = i;
+    /* the first token: up to the first space or tab, holding "::" after its first byte */
+    Py_ssize_t first_space = 0, colons = -1;
+    while (first_space < n && s[first_space] != ' ' && s[first_space] != '\t') {
+        if (colons < 0 && first_space >= 1 && s[first_space] == ':' && first_space + 1 < n &&
+            s[first_space + 1] == ':')
+            colons = first_space;
+        first_space++;
     }
     if (colons < 0 || colons + 1 >= first_space) return -1;
+    /* every byte: printable ASCII or a tab, and no " | {" (a compose prefix before JSON) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (!LOOK[c]) continue;
+        if (c == '|') {
+            if (i + 2 < n && s[i + 1] == ' ' && s[i + 2] == '{') return -1;
+            continue;
+        }
+        return -1; /* a control byte (not a tab) or one outside ASCII */
+    }
     /* the tail: "[", spaces, digits, "%]" */
     if (s[n - 1] != ']' || s[n - 2] != '%') return -1;
     Py_ssize_t b = n - 3;
@@ -799,7 +807,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__linescan(void) {
-    plain_init();
+    look_init();
 #ifdef HAVE_VECTORS
     __builtin_cpu_init();
     use_avx2 = __builtin_cpu_supports("avx2");
