@@ -1,14 +1,15 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py                 # 1 GB pino + three 200 MB text logs (the targets)
+    python benchmarks/bench.py                 # 1 GB pino + four 200 MB text logs (the targets)
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
 The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
 records from node-* samples; pytest and vitest text from py-* and node-vitest* samples): rare
 database errors among info lines for pino; for the two 200 MB text logs, test-runner text alone
 and test-runner text interleaved with a service's pino records, each with a block of failing
-runs every 20,000 lines. The third text log is the output of one real `pytest -v` run (a
-20,000-test suite against the local PostgreSQL, 20 real unique violations), repeated.
+runs every 20,000 lines. The third and fourth are the output of one real `pytest -v` run (a
+20,000-test suite against the local PostgreSQL, 20 real unique violations) and of one real
+`pytest -rA` run (5,000 tests that print and log, 5 real unique violations), each repeated.
 Writes benchmarks/out/*.log and prints a Markdown table (the README's table comes from it).
 """
 
@@ -110,14 +111,18 @@ def gen_verbose(path: Path, size: int) -> None:
     """One real `pytest -v` run of a 20,000-test suite, 20 of whose tests fail on a real
     unique violation from the local PostgreSQL, repeated (a nightly job's runs, one after the
     other): the most common big pytest log, one line per test."""
-    suite = OUT / "verbose-suite"
+    _real_run(path, size, "verbose-suite", VERBOSE_TESTS, ["-v"])
+
+
+def _real_run(path: Path, size: int, name: str, tests: str, options: list[str]) -> None:
+    suite = OUT / name
     suite.mkdir(parents=True, exist_ok=True)
     (suite / "conftest.py").write_text(VERBOSE_CONFTEST)
-    (suite / "test_orders.py").write_text(VERBOSE_TESTS)
+    (suite / "test_orders.py").write_text(tests)
     (suite / "pytest.ini").write_text("[pytest]\n")  # the suite is its own rootdir
     env = {k: v for k, v in ENV.items() if k not in ("CI", "PYTEST_ADDOPTS")}
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *options, "-p", "no:cacheprovider"],
         cwd=suite,
         env={**env, "COLUMNS": "80"},
         capture_output=True,
@@ -125,13 +130,37 @@ def gen_verbose(path: Path, size: int) -> None:
     )
     if run.returncode != 1 or b"UniqueViolation" not in run.stdout:
         sys.exit(
-            "the pytest -v input needs psycopg and PostgreSQL on 127.0.0.1:5432 (user postgres,"
+            "the real pytest inputs need psycopg and PostgreSQL on 127.0.0.1:5432 (user postgres,"
             f" database test); pytest said:\n{run.stdout[-2000:].decode(errors='replace')}"
         )
     log = run.stdout.replace(str(suite).encode(), b"/repo").replace(sys.prefix.encode(), b"/venv")
     with open(path, "wb") as fh:
         for _ in range(max(1, size // len(log))):
             fh.write(log)
+
+
+RA_TESTS = """
+import logging
+
+import pytest
+
+log = logging.getLogger("app.orders")
+
+
+@pytest.mark.parametrize("n", range(5000))
+def test_order_totals(n, db):
+    print(f"checking order {n}")
+    log.warning("order %s took long", n)
+    if n % 1000 == 500:  # one in a thousand signs up an existing user again
+        db.execute("INSERT INTO triage_bench_users (email) VALUES ('ada@example.com')")
+"""
+
+
+def gen_ra(path: Path, size: int) -> None:
+    """One real `pytest -rA` run of a 5,000-test suite whose tests print a line and log a
+    warning (so -rA reports each passing test's captured output), 5 of them failing on a real
+    unique violation, repeated: a CI log that shows every test's output."""
+    _real_run(path, size, "ra-suite", RA_TESTS, ["-rA"])
 
 
 def _pino_info() -> list[bytes]:
@@ -241,11 +270,13 @@ def main() -> None:
     text = OUT / f"text-{args.mixed_mb}mb.log"
     mixed = OUT / f"mixed-{args.mixed_mb}mb.log"
     verbose = OUT / f"verbose-{args.mixed_mb}mb.log"
+    ra = OUT / f"ra-{args.mixed_mb}mb.log"
     for path, gen, size in (
         (pino, gen_pino, args.pino_mb),
         (text, gen_text, args.mixed_mb),
         (mixed, gen_mixed, args.mixed_mb),
         (verbose, gen_verbose, args.mixed_mb),
+        (ra, gen_ra, args.mixed_mb),
     ):
         if not path.exists():
             gen(path, size * 1_000_000)
@@ -263,6 +294,7 @@ def main() -> None:
     rows += bench(text, "pytest/vitest text", None)
     rows += bench(mixed, "pytest/vitest + pino, mixed", None)
     rows += bench(verbose, "pytest -v, one real run repeated", None)
+    rows += bench(ra, "pytest -rA, one real run repeated", None)
     for row in rows:
         print(row)
 

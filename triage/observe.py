@@ -72,10 +72,12 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
             continue
         x = extract(ev)
         rank = LEVEL_RANK.get(ev.level or "", -1)
+        # A warning with none of these is nothing correlation reads (a retried one matches
+        # RETRY): kept, a -rA report's captured warnings would hold a record per test.
         interesting = (
             x.errors
             or ev.kind in ("test", "error")
-            or rank >= WARN
+            or rank >= ERROR
             or (x.http_status or 0) >= 500
             or x.wrapper is not None
             or (ev.text and RETRY.search(ev.text) is not None)
