@@ -9,6 +9,7 @@
  * with memcmp (ASCII case folded for ``folded``). Lines are walked with memchr and numbered on
  * the way. The scan runs with the GIL released, so two threads scan two blocks of one mapped
  * file at once. utf8_valid(data, start, end) checks strict UTF-8 the same way, without a copy.
+ * progress_run(data, start, end) finds a run of pytest -v progress lines (for the pytest reader).
  */
 #define PY_SSIZE_T_CLEAN
 #define _GNU_SOURCE
@@ -631,13 +632,19 @@ static int valid_utf8(const unsigned char *s, Py_ssize_t n) {
     return 1;
 }
 
+/* (data, start, end) arguments: the buffer, and the range clamped to it. */
+static int read_range(PyObject *args, Py_buffer *view, Py_ssize_t *start, Py_ssize_t *end) {
+    if (!PyArg_ParseTuple(args, "y*nn", view, start, end)) return -1;
+    if (*end > view->len) *end = view->len;
+    if (*start < 0) *start = 0;
+    return 0;
+}
+
 static PyObject *linescan_utf8_valid(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
     Py_ssize_t start, end;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &end)) return NULL;
-    if (end > view.len) end = view.len;
-    if (start < 0) start = 0;
+    if (read_range(args, &view, &start, &end) < 0) return NULL;
     int ok = 1;
     if (start < end) {
         Py_BEGIN_ALLOW_THREADS
@@ -736,9 +743,7 @@ static PyObject *linescan_progress_run(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
     Py_ssize_t start, end;
-    if (!PyArg_ParseTuple(args, "y*nn", &view, &start, &end)) return NULL;
-    if (end > view.len) end = view.len;
-    if (start < 0) start = 0;
+    if (read_range(args, &view, &start, &end) < 0) return NULL;
     const unsigned char *d = (const unsigned char *)view.buf;
     PyObject *marks = PyList_New(0);
     if (!marks) {
