@@ -40,6 +40,17 @@ class Resolver:
             self.teardown.add(test)
         self.last[worker] = (test, word)
 
+    def outcomes(self, marked: list[tuple[int, str, str]]) -> None:
+        """Some lines (index in a run of -v lines, test, word) of a run read at once: those
+        around each ERROR, the first and the last. A line whose predecessor was not read is no
+        ERROR's neighbour: it is taken as following nothing."""
+        before = -1
+        for index, test, word in marked:
+            if index and index != before + 1:
+                self.last[""] = ("", "")
+            self.outcome(test, word)
+            before = index
+
     def new_session(self) -> None:
         """A new run starts in the same log (a rerun, the next job's run): its tests fail or pass
         anew, each (test, phase) once per run. The dicts are cleared in place (the parser holds

@@ -156,54 +156,43 @@ class PytestParser:
         test): how many were taken. Each is taken exactly as feed() claims it, with no event."""
         if self.live is not None or self.state not in (OUT, RUN):
             return 0
-        taken = 0
-        resolver, match = self.resolver, VERBOSE.match
-        node: str | None = None
-        word: str | None = None
+        found: list[tuple[str, str]] = []
         for line in lines:
             # feed() reads a line starting with "[" as xdist output, and the others ending in
             # "%]" as progress: a -v line is one VERBOSE matches. One that read_stream would
             # take for JSON (a "{" first, or a docker-compose prefix before one) is not fed.
-            v = match(line) if line[:1] not in "[{" and "| {" not in line else None
+            v = VERBOSE.match(line) if line[:1] not in "[{" and "| {" not in line else None
             if v is None:
                 break
-            before, (node, word) = (node, word), v.group(1, 2)
-            if word == "ERROR" or before[1] in ("ERROR", None):  # only there a pair matters
-                if before[0] is not None and before[1] is not None:
-                    resolver.last[""] = (before[0], before[1])
-                resolver.outcome(node, word)
-            taken += 1
-        if node is not None and word is not None:
-            resolver.last[""] = (node, word)
-            self.running = node
-            self.state = max(self.state, RUN)
-        return taken
+            found.append((v.group(1), v.group(2)))
+        if found:
+            marked = marked_lines([word == "ERROR" for _, word in found])
+            self._took([(i, *found[i]) for i in marked])
+        return len(found)
 
     def take_raw(self, data: bytes, start: int, end: int) -> tuple[int, int]:
         """``take`` on undecoded bytes: the -v lines from ``start`` on, found by the native
         scanner (plain ASCII lines only; others are left to take/feed). How many were taken,
-        and where they end. Only the first, the last and the lines around an ERROR are read
-        here: the others change nothing but ``running``, the last one's node id."""
+        and where they end. Only the lines ``marked_lines`` names are decoded."""
         scan = linescan.progress_run
         if scan is None or self.live is not None or self.state not in (OUT, RUN):
             return 0, start
         count, stop, marks = scan(data, start, end)
-        if not count:
-            return 0, start
-        resolver = self.resolver
-        before = -1
-        node = ""
-        for index, s, e, _ in marks:
-            v = VERBOSE.match(data[s:e].decode("ascii"))
-            assert v is not None  # the scanner's lines are VERBOSE's (tests check both agree)
-            node, word = v.group(1, 2)
-            if index and index != before + 1:  # the line before it is no ERROR's neighbour
-                resolver.last[""] = ("", "")
-            resolver.outcome(node, word)
-            before = index
-        self.running = node
+        if count:
+            took: list[tuple[int, str, str]] = []
+            for index, s, e, _ in marks:
+                v = VERBOSE.match(data[s:e].decode("ascii"))
+                assert v is not None  # the scanner's lines are VERBOSE's (tests check it)
+                took.append((index, v.group(1), v.group(2)))
+            self._took(took)
+        return count, stop if count else start
+
+    def _took(self, marked: list[tuple[int, str, str]]) -> None:
+        """A run of -v lines was taken: its marked lines (index, node id, word), the last one
+        included, are all the resolver needs; the last names the running test."""
+        self.resolver.outcomes(marked)
+        self.running = marked[-1][1]
         self.state = max(self.state, RUN)
-        return count, stop
 
     def quiet(self) -> Quiet | None:
         if self.live is not None:
@@ -371,8 +360,16 @@ def progress_run_py(
         pos = e + 1
     if not lines:
         return 0, start, []
-    marked = {0, len(lines) - 1}
-    for i, (_, _, word) in enumerate(lines):
-        if WORDS[word] == "ERROR":
-            marked.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(lines))
-    return len(lines), pos, [(i, *lines[i]) for i in sorted(marked)]
+    marked = marked_lines([WORDS[word] == "ERROR" for _, _, word in lines])
+    return len(lines), pos, [(i, *lines[i]) for i in marked]
+
+
+def marked_lines(errors: list[bool]) -> list[int]:
+    """Which lines of a run of -v lines a reader must look at (``errors``: whether each says
+    ERROR): the first and the last (the stream's state before and after) and each ERROR with
+    its neighbours (a teardown ERROR is printed next to its test's other word)."""
+    marked = {0, len(errors) - 1}
+    for i, error in enumerate(errors):
+        if error:
+            marked.update(j for j in (i - 1, i, i + 1) if 0 <= j < len(errors))
+    return sorted(marked)
