@@ -16,7 +16,7 @@ from rapidfuzz import fuzz
 
 from triage.correlate import Correlation
 from triage.inputs import testid
-from triage.observe import Passed
+from triage.observe import Passed, is_report_file
 
 STOP = frozenset(
     [
@@ -170,7 +170,7 @@ def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) ->
             matched_roots.append(root)
     seen_tests: list[str] = []
     # one test read from terminal text, JUnit and reportlog is cited once, from the readable copy
-    for p in sorted(passed, key=lambda p: p.path.endswith((".xml", ".jsonl"))):
+    for p in sorted(passed, key=lambda p: is_report_file(p.path)):
         if score(words, p.test) >= THRESHOLD and not any(
             testid.same_test(p.test, t) for t in seen_tests
         ):

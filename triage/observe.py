@@ -50,6 +50,11 @@ class Passed:
     test: str
 
 
+def is_report_file(path: str) -> bool:
+    """A JUnit or reportlog file: a copy of what the run's terminal text says more readably."""
+    return path.endswith((".xml", ".jsonl"))
+
+
 def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list[Observation]:
     """Keep the events that matter for correlation, with their extracted database errors.
 
@@ -69,7 +74,7 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
             if passed is not None and ev.outcome == "passed" and ev.test:
                 # once per test and kind of copy (the claim check cites the readable one): a
                 # log of many runs passes the same tests again and again
-                key = (ev.test, ev.path.endswith((".xml", ".jsonl")))
+                key = (ev.test, is_report_file(ev.path))
                 if key not in passed_seen:
                     passed_seen.add(key)
                     passed.append(Passed(ev.path, ev.line, ev.test))
