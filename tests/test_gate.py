@@ -161,6 +161,53 @@ def test_service_logs_with_runner_text_read_the_same_when_their_quiet_records_ar
     assert sum(packed) > len(packed) / 2  # the packed path was the one taken
 
 
+def passes_log(seed: int) -> bytes:
+    """passes.log (a real -rA run) with its passing tests' sections shuffled and repeated, some
+    lines made dirty the way source._clean repairs, some quiet records made loud (a retry)."""
+    rnd = random.Random(seed)
+    lines = (ROOT / "tests" / "fixtures" / "pytest" / "passes.log").read_bytes().split(b"\n")
+    start = next(i for i, b in enumerate(lines) if b.endswith(b" PASSES " + b"=" * 36)) + 1
+    end = next(i for i, b in enumerate(lines) if b"short test summary info" in b)
+    sections: list[list[bytes]] = []
+    for line in lines[start:end]:
+        if line.startswith(b"___") and pytest_text.is_title(line.decode()):
+            sections.append([])
+        sections[-1].append(line)
+    body: list[bytes] = []
+    for _ in range(300):
+        section = list(rnd.choice(sections))
+        for i in rnd.sample(range(len(section)), rnd.randrange(3)):
+            section[i] = rnd.choice(
+                [
+                    lambda b: b + b"\r",
+                    lambda b: b"2024-05-01T12:00:00.1234567Z " + b,
+                    lambda b: b"",
+                    lambda b: b + b" (will retry)",
+                    lambda b: b"  continued: " + b,
+                    lambda b: b"caf\xc3\xa9 " + b,
+                ]
+            )(section[i])
+        body.extend(section)
+    return b"\n".join(lines[:start] + body + lines[end:])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_passing_tests_sections_read_the_same_across_chunk_and_window_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """The reader passes over a passing test's section and, when a line its records keep comes,
+    reads that section from its title (Quiet.rewinds): the same events, at every edge."""
+    rnd = random.Random(seed)
+    monkeypatch.setattr(source, "CHUNK", rnd.choice([512, 4096, 65536]))
+    monkeypatch.setattr(gated, "FIRST_WINDOW", rnd.choice([1, 100, 3000]))
+    monkeypatch.setattr(gated, "MAX_WINDOW", rnd.choice([200, 50000]))
+    log = tmp_path / "passes.log"
+    log.write_bytes(passes_log(seed))
+    same_both_ways([str(log)], monkeypatch)
+    events, _ = read([str(log)], monkeypatch, gate=True)
+    assert sum(e.kind == "log" for e in events) > 20  # kept records, read from their sections
+
+
 VERBOSE_SUITE = """
 import pytest
 
@@ -312,8 +359,8 @@ def snapshot(obj: Any, depth: int = 0) -> Any:
 
 def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
     """feed() of a non-trigger line in a quiet state: no events, no change (or, for a tracking
-    state, exactly what skipped(no) does; for a collecting one, what collected() does with it),
-    and the claim the state announced."""
+    state, exactly what skipped(no) does; for a collecting one, what collected() does with it;
+    for a rewinding one, a change of the open section only), and the claim the state announced."""
     fed = copy.deepcopy(parser)
     claimed, events = fed.feed(no, line)
     assert events == [], (type(parser).__name__, line)
@@ -321,7 +368,17 @@ def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
     if quiet.tracks:
         expected.skipped(no)
     if quiet.collects:
-        expected.collected([(no, line)])
+        expected.collected([no], [line])
+    if quiet.rewinds is not None:
+        # the lines from the next boundary on set the open section anew (the reader feeds them
+        # when a trigger comes): feed() may change it, and nothing else but what a boundary
+        # does to the section before (set aside as it was, its kept records only)
+        if quiet.rewinds.test(line):
+            expected._end_section()
+        else:
+            assert fed.section.title == parser.section.title, line
+            assert fed.section.logs == parser.section.logs, line
+        fed.section = expected.section = None
     assert snapshot(fed) == snapshot(expected), (type(parser).__name__, no, line)
     if quiet.claims == ALL:
         assert claimed, line

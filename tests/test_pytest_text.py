@@ -16,8 +16,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, linescan, read_inputs, stream
-from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id
+from triage.inputs import ReadResult, linescan, pytest_text, read_inputs, stream
+from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id, word_of
 from triage.inputs.pytest_text import VERBOSE, PytestParser, progress_run_py
 from triage.model import Event
 
@@ -235,8 +235,63 @@ def test_passes_section_is_not_a_failure() -> None:
     passed = {e.test for e in events if e.kind == "test" and e.outcome == "passed"}
     assert passed == {MOD + "test_ok", MOD + "test_teardown_error"}
     assert (MOD + "test_ok", "call") not in failures_of(events)
-    slow = [e for e in events if e.kind == "log" and e.text == "slow connect"]
-    assert [(e.test, e.level) for e in slow] == [(MOD + "test_ok", "warn")]
+    # its captured warning says nothing a report reads: not an event (see passes.log)
+    assert not [e for e in events if e.kind == "log" and e.text == "slow connect"]
+
+
+PASS = "tests/test_passes.py::"
+
+
+def test_a_passing_tests_output_keeps_only_what_a_report_reads() -> None:
+    """-rA prints every passing test's output: its records are kept when they say something a
+    report reads (a database error, an error level, a retry), each with its test, whole; the
+    rest (forty tests that print and log routine lines) are not events."""
+    events = parse("passes.log")
+    logs = [(e.test, e.level, e.text) for e in events if e.kind == "log"]
+    fk = 'insert or update on table "users" violates foreign key constraint "users_org_id_fkey"'
+    assert [(test, level, text.split("\n")[0]) for test, level, text in logs] == [
+        (
+            PASS + "test_signup_retries_a_taken_email",
+            "warn",
+            "signup failed, retrying with a new address (attempt 2): " + DUP,
+        ),
+        (PASS + "test_import_logs_the_traceback", "warn", "skipped one row"),
+        (
+            PASS + "test_cleanup_error_is_logged",
+            "error",
+            'cleanup of org 1 failed: update or delete on table "orgs" violates foreign key'
+            ' constraint "users_org_id_fkey" on table "users"',
+        ),
+        (PASS + "test_prints_the_error", None, DUP),
+    ]
+    assert logs[0][2].endswith(DUP_DETAIL)
+    assert f"psycopg2.errors.ForeignKeyViolation: {fk}" in logs[1][2]  # the whole record
+    passed = [e.test for e in events if e.kind == "test" and e.outcome == "passed"]
+    assert len(passed) == 44 and PASS + "test_quiet[39]" in passed
+    assert [e.test for e in events if e.kind == "test" and e.outcome == "failed"] == [
+        PASS + "test_fails"
+    ]
+
+
+def test_the_gate_reads_a_passing_tests_section_only_when_it_holds_a_kept_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the gate on, the quiet tests' sections are passed over unread: the lines fed are
+    those of the sections that hold a kept record (read from their title), and far fewer."""
+    fed: list[str] = []
+    real_feed = PytestParser.feed
+
+    def feed(self: PytestParser, no: int, line: str) -> tuple[bool, list[Event]]:
+        fed.append(line)
+        return real_feed(self, no, line)
+
+    monkeypatch.setattr(PytestParser, "feed", feed)
+    monkeypatch.delenv("TRIAGE_NO_GATE", raising=False)
+    events = list(read_inputs([str(FIX / "passes.log")], ReadResult()))
+    assert "skipped one row" in [e.text.split("\n")[0] for e in events if e.kind == "log"]
+    assert "WARNING  app.users:test_passes.py:30 skipped one row" in fed  # its section's head
+    assert not [line for line in fed if "took long" in line][1:]  # one quiet section at most
+    assert len(fed) < len(lines_of("passes.log")) / 2
 
 
 def test_without_summary_module_comes_from_traceback_locations() -> None:
@@ -362,7 +417,8 @@ def test_each_run_in_one_log_reports_its_own_outcomes() -> None:
     tests = [(e.test, e.outcome) for e in events if e.kind == "test"]
     assert tests.count(("tests/test_rerun.py::test_signup", "failed")) == 1
     assert tests.count(("tests/test_rerun.py::test_signup", "passed")) == 1
-    assert tests.count(("tests/test_rerun.py::test_orgs", "passed")) == 2
+    # passing in both runs: one pass, the first (the same in every run; observe keeps one)
+    assert tests.count(("tests/test_rerun.py::test_orgs", "passed")) == 1
     assert tests.count(("tests/test_rerun.py::test_member_of_missing_org", "failed")) == 2
     failed = next(e for e in events if e.outcome == "failed" and e.kind == "test")
     assert failed.chain and failed.chain[-1].exc == "psycopg2.errors.UniqueViolation"
@@ -440,10 +496,10 @@ def test_the_entry_index_matches_sections_as_a_scan_of_the_summary_does(
     entries: list[tuple[str, str]], sections: list[tuple[tuple[str, str], str]]
 ) -> None:
     summary = [Entry(word, test, "", no, no) for no, (word, test) in enumerate(entries)]
-    index = EntryIndex(summary)
+    secs = [Section(title, phase, kind, 1) for (phase, kind), title in sections]
+    index = EntryIndex(summary, {word_of(sec) for sec in secs})  # the words they need
     used: set[int] = set()
-    for (phase, kind), title in sections:
-        sec = Section(title, phase, kind, 1)
+    for sec in secs:
         want = first_matching_entry(sec, summary, used)
         assert index.match(sec, used) == want
         if want is not None:
@@ -553,3 +609,46 @@ def test_each_edge_line_is_read_alike_by_the_scanner_and_its_reference() -> None
         data = REAL_V[0] + b"\n" + edge + b"\n" + REAL_V[1] + b"\n"
         want = progress_run_py(data, 0, len(data))
         assert linescan.progress_run(data, 0, len(data)) == want, edge
+
+
+SUMMARY_LINES = st.sampled_from(
+    [
+        "PASSED t.py::test_a",
+        "PASSED t.py::test_b[x - y]",
+        "PASSED t.py::test_a",
+        "FAILED t.py::test_c - psycopg2.errors.UniqueViolation: duplicate key",
+        "ERROR t.py::test_a - RuntimeError: teardown",
+        "  continued message line",
+        "DETAIL:  Key (email)=(a@x.io) already exists.",
+        "!!!!!!!!!!!! xdist.dsession.Interrupted !!!!!!!!!!!!",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SUMMARY_LINES, max_size=12), st.lists(st.integers(0, 11), max_size=4))
+def test_summary_lines_collected_in_runs_read_as_fed_one_by_one(
+    lines: list[str], cuts: list[int]
+) -> None:
+    """The gate hands the short summary's PASSED and continuation lines to ``collected`` in runs
+    (cut anywhere): the same events as feeding each line."""
+    head = ["=" * 27 + " short test summary info " + "=" * 28]
+    tail = ["1 failed, 2 passed in 0.50s"]
+    fed = parse_lines(head + lines + tail)[0]
+    parser = PytestParser("run.log")
+    events = list(parser.feed(1, head[0])[1])
+    run: list[tuple[int, str]] = []
+    bounds = set(cuts)
+    for no, line in enumerate(lines, 2):
+        if (pytest_text.IN_SUMMARY.wants(line) or no - 2 in bounds) and run:
+            parser.collected([n for n, _ in run], [t for _, t in run])
+            run = []
+        if pytest_text.IN_SUMMARY.wants(line):
+            events.extend(parser.feed(no, line)[1])
+        else:
+            run.append((no, line))
+    if run:
+        parser.collected([n for n, _ in run], [t for _, t in run])
+    events.extend(parser.feed(len(lines) + 2, tail[0])[1])
+    events.extend(parser.close())
+    assert events == fed

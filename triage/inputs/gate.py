@@ -63,6 +63,15 @@ class Triggers:
         )
 
 
+@dataclass(frozen=True)
+class Boundary:
+    """A line after which the lines before it in a block no longer matter (a new section): it
+    starts with ``prefix`` as read, and ``test`` accepts its cleaned text."""
+
+    prefix: bytes
+    test: Callable[[str], bool]
+
+
 @dataclass(frozen=True, eq=False)
 class Quiet:
     """A quiet state: see the module docstring."""
@@ -74,6 +83,12 @@ class Quiet:
     collects: bool = False  # the lines are its, as they are: call collected([(no, text)]) with
     # them instead of feeding them one by one (the first parser only)
     apart: bool = False  # scanned on its own: gates that differ only here share the rest
+    # The lines passed over may matter after all, but only from the last boundary among them:
+    # when a trigger comes (or the block read ends), the reader feeds the lines from there (all
+    # of them when none is a boundary), so the parser reads that section whole. feed() may change
+    # state on non-trigger lines, but only state the lines from a boundary on set anew (the
+    # first parser only; it claims every line).
+    rewinds: Boundary | None = None
 
     def wants(self, line: str) -> bool:
         """Whether the (cleaned) line must be fed: the reference for the invariant tests."""
@@ -130,6 +145,7 @@ class Gate:
     tracking: tuple[int, ...]  # positions (in the parser list) of parsers to call skipped()
     blank_before: tuple[int, ...]  # those of them behind a parser that claims blank lines
     collects: bool = False  # the first parser collects the lines passed over (Quiet.collects)
+    rewinds: Boundary | None = None  # the first parser's Quiet.rewinds
 
     @staticmethod
     def build(quiets: Sequence[Quiet]) -> Gate | None:
@@ -140,7 +156,7 @@ class Gate:
         blank_before: list[int] = []
         blank = False
         for i, q in enumerate(quiets):
-            if q.collects and (i or q.claims != ALL):
+            if (q.collects or q.rewinds) and (i or q.claims != ALL):
                 return None  # only the first parser, owning every line, may collect them
             if q.apart:
                 apart.append(q.triggers)
@@ -156,7 +172,8 @@ class Gate:
         empty = any(q.empty for q in quiets)
         parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
         collects = bool(quiets) and quiets[0].collects
-        return Gate(tuple(parts), tuple(tracking), tuple(blank_before), collects)
+        rewinds = quiets[0].rewinds if quiets else None
+        return Gate(tuple(parts), tuple(tracking), tuple(blank_before), collects, rewinds)
 
 
 # While a parser must see every line, only the quiet pino records may pass unseen: read_stream

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
-from triage.inputs.gate import EVERY, Gate, Part
+from triage.inputs.gate import EVERY, Boundary, Gate, Part
 from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
@@ -51,8 +51,9 @@ class GatedLines:
         self.take: Callable[[list[str]], int] | None = None
         # the same on raw bytes from a position: (lines taken, where they end)
         self.take_raw: Callable[[bytes, int, int], tuple[int, int]] | None = None
-        # the lines a collecting gate passed over, numbered, for the first parser
-        self.collect: Callable[[list[tuple[int, str]]], None] | None = None
+        # the lines a collecting gate passed over (their numbers, their texts; never none),
+        # for the first parser
+        self.collect: Callable[[Sequence[int], list[str]], None] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -149,16 +150,25 @@ class GatedLines:
                 else:
                     if gate.tracking:
                         nxt, at = self._track(gate, buf, pos, index, nxt, at, base, packed)
+                    if gate.rewinds is not None:
+                        # the lines from the last boundary passed over are read after all,
+                        # without asking (Quiet.rewinds); none: every line from here is read
+                        at, back = _last_boundary(buf, pos, at, index, nxt, gate.rewinds)
+                        free, nxt = nxt - back - 1, back
                     if gate.collects and self.collect is not None:
-                        passed = source.run_texts(buf, pos, at, counts)
+                        texts = source.run_list(buf, pos, at, counts)
                         numbers: Sequence[int] = range(base + index + 1, base + nxt + 1)
                         if packed is not None:
                             numbers = [base + n + 1 for n in lines[index:nxt]]
-                        # quiet pino records among them never reach a parser: read_stream
-                        # drops them (every other JSON record is a trigger, not passed over)
-                        self.collect(
-                            [(n, t) for n, t in zip(numbers, passed, strict=True) if t[:1] != "{"]
-                        )
+                        if buf.find(b"{", pos, at) >= 0:
+                            # quiet pino records among them never reach a parser: read_stream
+                            # drops them (every other JSON record is a trigger, not passed over)
+                            kept = [
+                                (n, t) for n, t in zip(numbers, texts, strict=True) if t[:1] != "{"
+                            ]
+                            numbers, texts = [n for n, _ in kept], [t for _, t in kept]
+                        if texts:
+                            self.collect(numbers, texts)
                     if packed is None and "pino" not in counts.formats:
                         if quiet_at < pos:  # a quiet record skipped: read_stream would
                             quiet_at = _next_quiet(buf, pos, end)  # have said "pino"
@@ -356,6 +366,22 @@ def _next_quiet(buf: bytes, pos: int, end: int) -> int:
             return s
         k = buf.find(b'{"level":', k + 1, end)
     return end
+
+
+def _last_boundary(
+    buf: bytes, pos: int, at: int, index: int, nxt: int, boundary: Boundary
+) -> tuple[int, int]:
+    """Where the last boundary line in [pos, at) starts and its index (pos, index: none but
+    maybe the first). ``pos`` starts the line ``index``, ``at`` the line ``nxt`` (or ends)."""
+    needle = b"\n" + boundary.prefix
+    k = at - 1
+    while True:
+        k = buf.rfind(needle, pos, k)
+        if k < 0:
+            return pos, index
+        e = buf.find(b"\n", k + 1, at)
+        if boundary.test(_clean(buf[k + 1 : e if e >= 0 else at].decode())):
+            return k + 1, nxt - buf.count(b"\n", k + 1, at)
 
 
 def _valid(buf: bytes, start: int, end: int) -> bool:

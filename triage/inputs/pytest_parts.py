@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from triage.inputs.gate import Triggers
+from triage.inputs.textblocks import TEMPLATE_NEEDLES
 from triage.inputs.textblocks_lines import is_continuation
+from triage.pgerror.detail import CLIENT_CONNECTION
 
 # Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
 LOG_RECORD = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) +(\S+) (.*)$")
@@ -18,6 +22,36 @@ LEVELS = {
 }
 # Captured stdout/stderr lines worth keeping (with their test id) when they are not log records.
 NEEDLES = ("rror", "violat", "SQLSTATE", "xception")
+# What a passing test's captured record must hold to be kept (-rA prints every test's output;
+# a record with none of these is nothing correlation reads, and observe would drop it): a
+# database error's words (every template's needle, an exception or error name, a client's
+# connection failure), an error level, a retry notice, an HTTP status. Any line of the record.
+KEEP = Triggers(
+    needles=(
+        b"xception", b"Traceback", b"SQLSTATE", *TEMPLATE_NEEDLES,
+        *(n.encode() for n, _ in CLIENT_CONNECTION),
+    ),
+    folded=(
+        b"err", b"fatal", b"crit", b"panic", b"retry", b"attempt", b"try again", b"backing off",
+        b"http", b"status",
+    ),
+)  # fmt: skip
+_KEEP_NEEDLES = tuple(n.decode() for n in KEEP.needles)
+_KEEP_FOLDED = tuple(f.decode() for f in KEEP.folded)
+
+
+def worth_keeping(level: str | None, text: str) -> bool:
+    """Whether a passing test's captured record is kept: error level, or a line KEEP matches
+    (the same answer as KEEP.matches on each line: the gate passes over the others)."""
+    if level in ("error", "fatal"):
+        return True
+    if any(n in text for n in _KEEP_NEEDLES):
+        return True
+    if text.isascii():
+        low = text.lower()
+        return any(f in low for f in _KEEP_FOLDED)
+    data = text.encode("utf-8", "surrogatepass").lower()  # ASCII letters only, as linescan
+    return any(f in data for f in KEEP.folded)
 
 
 @dataclass(slots=True)
@@ -100,8 +134,10 @@ def read_captured(
 def flush_log(sec: Section) -> None:
     pending = sec.record
     if pending is not None:
-        sec.logs.append((pending[0], pending[1], pending[2], pending[3].rstrip("\n")))
         sec.record = None
+        text = pending[3].rstrip("\n")
+        if sec.kind != "PASSES" or worth_keeping(pending[2], text):
+            sec.logs.append((pending[0], pending[1], pending[2], text))
 
 
 def split_summary(rest: str) -> tuple[str, str]:
@@ -123,16 +159,69 @@ def title_to_id(title: str) -> str:
     return head.replace(".", "::") + br + param
 
 
+class Passes:
+    """A report's PASSED summary lines (-rA prints one per passing test), kept in the runs they
+    came in: no object per line. One that a continuation line follows becomes an Entry."""
+
+    __slots__ = ("runs",)
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[list[int], list[str]]] = []  # (line numbers, lines)
+
+    def add(self, numbers: Sequence[int], lines: list[str], entries: list[Entry]) -> None:
+        """PASSED lines after the summary's last entry (``entries``: the others)."""
+        if self._last(entries):
+            self.runs[-1][0].extend(numbers)
+            self.runs[-1][1].extend(lines)
+        else:
+            self.runs.append((list(numbers), list(lines)))
+
+    def last_entry(self, entries: list[Entry]) -> Entry | None:
+        """The summary's last entry, which a continuation line extends: when it is a PASSED
+        line, it is made an Entry first (appended to ``entries``)."""
+        if self._last(entries):
+            numbers, lines = self.runs[-1]
+            no, line = numbers.pop(), lines.pop()
+            if not numbers:
+                self.runs.pop()
+            test, message = split_summary(line[7:])
+            entries.append(Entry("PASSED", test, message, no, no))
+        return entries[-1] if entries else None
+
+    def entries(self) -> list[Entry]:
+        """Every PASSED line as an Entry, in order (to match passing tests' sections)."""
+        out = []
+        for numbers, lines in self.runs:
+            for no, line in zip(numbers, lines, strict=True):
+                test, message = split_summary(line[7:])
+                out.append(Entry("PASSED", test, message, no, no))
+        return out
+
+    def _last(self, entries: list[Entry]) -> bool:
+        """Whether a PASSED line comes after every other entry."""
+        return bool(self.runs) and (not entries or self.runs[-1][0][-1] > entries[-1].end)
+
+
+def word_of(sec: Section) -> str:
+    """The outcome word of the summary entry a section stands for."""
+    if sec.kind == "PASSES":
+        return "PASSED"
+    return "FAILED" if sec.phase == "call" else "ERROR"
+
+
 class EntryIndex:
     """The summary entries by outcome word and by the names a section title can give them: the
     whole node id, or any part of it after a "::" (``Class.test_x[p]`` names ``...::Class::
     test_x[p]``). Built once per report: a -rA report may hold a section for each of
     hundreds of thousands of tests."""
 
-    def __init__(self, entries: list[Entry]) -> None:
+    def __init__(self, entries: list[Entry], words: set[str]) -> None:
+        """``words``: the outcome words the sections to match have (the others are not indexed)."""
         self.whole: dict[tuple[str, str], list[int]] = {}
         self.tail: dict[tuple[str, str], list[int]] = {}
         for k, entry in enumerate(entries):
+            if entry.word not in words:
+                continue
             test = entry.test
             self.whole.setdefault((entry.word, test), []).append(k)
             at = test.find("::")
@@ -144,9 +233,7 @@ class EntryIndex:
         """The summary entry a section title names: the first unused one, in report order, with
         the section's outcome word whose node id is the title or ends with "::" + its id."""
         title = sec.title or ""
-        word = "FAILED" if sec.phase == "call" else "ERROR"
-        if sec.kind == "PASSES":
-            word = "PASSED"
+        word = word_of(sec)
         best: int | None = None
         for index, key in ((self.whole, title), (self.tail, title_to_id(title))):
             for k in index.get((word, key), ()):

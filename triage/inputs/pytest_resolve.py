@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 
 from triage.inputs.pytest_live import FMT
-from triage.inputs.pytest_parts import Entry, EntryIndex, Section, title_to_id
+from triage.inputs.pytest_parts import (
+    Entry,
+    EntryIndex,
+    Passes,
+    Section,
+    split_summary,
+    title_to_id,
+    word_of,
+)
 from triage.inputs.pytest_tb import link_from_text, parse_traceback
 from triage.model import Event, Link
 
@@ -30,6 +38,10 @@ class Resolver:
         self.emitted: set[tuple[str, str]] = set()
         self.live_seen: set[tuple[str, str]] = set()  # (test, text): not again from sections
         self.runs = 0  # sessions started in this log; from the second on, events carry ("run", n)
+        # Across runs: a pass says the same in every run of a log (observe keeps the first one
+        # only), and a log of many runs passes the same tests again and again.
+        self.passed: set[str] = set()  # tests a PASSED entry of any run was emitted for
+        self.passed_lines: set[str] = set()  # PASSED lines seen (the same line: the same test)
 
     def outcome(self, test: str, word: str, worker: str = "") -> None:
         """A progress line said ``word`` for ``test`` (on ``worker``'s stream). pytest prints a
@@ -63,8 +75,12 @@ class Resolver:
         self.emitted.clear()
         self.live_seen.clear()
 
-    def resolve(self, entries: list[Entry], sections: list[Section]) -> list[Event]:
-        """The events of one report's sections and summary entries, sections first."""
+    def resolve(
+        self, entries: list[Entry], sections: list[Section], passes: Passes | None = None
+    ) -> list[Event]:
+        """The events of one report's sections and summary entries (``entries`` and the
+        PASSED lines in ``passes``), sections first."""
+        passes = passes or Passes()
         used: set[int] = set()
         events: list[Event] = []
         failed = [k for k, e in enumerate(entries) if e.word == "FAILED"]
@@ -74,7 +90,9 @@ class Resolver:
         for at, sec in zip(failed, anonymous, strict=False):
             used.add(at)
             self._section_events(sec, entries[at].test, events)
-        index = EntryIndex(entries)
+        words = {word_of(sec) for sec in sections if sec.title is not None}
+        named = entries + passes.entries() if "PASSED" in words else entries
+        index = EntryIndex(named, words)
         for sec in sections:
             if sec.title is None:
                 continue
@@ -82,14 +100,50 @@ class Resolver:
             if k is not None:
                 if sec.kind != "PASSES":  # the PASSED line still becomes its own event
                     used.add(k)
-                test = entries[k].test
+                test = named[k].test
             else:
                 test = self._derive(sec)
             self._section_events(sec, test, events)
+        runs = iter(passes.runs)  # in line order with the entries: no run comes between
+        run = next(runs, None)
         for k, entry in enumerate(entries):
+            while run is not None and run[0][0] < entry.line:
+                self._pass_events(*run, events)
+                run = next(runs, None)
             if k not in used and entry.word in ("FAILED", "ERROR", "PASSED"):
                 self._entry_event(entry, events)
+        while run is not None:
+            self._pass_events(*run, events)
+            run = next(runs, None)
         return events
+
+    def _pass_events(self, numbers: list[int], lines: list[str], events: list[Event]) -> None:
+        """The events of a run of PASSED lines: one per test the log did not pass before."""
+        seen, passed = self.passed_lines, self.passed
+        if seen.issuperset(lines):
+            return  # the same tests passed in an earlier run
+        for no, line in zip(numbers, lines, strict=True):
+            if line in seen:
+                continue
+            seen.add(line)
+            test, message = split_summary(line[7:])
+            if test in passed:
+                continue
+            passed.add(test)
+            events.append(
+                Event(
+                    self.path,
+                    no,
+                    FMT,
+                    "test",
+                    message or f"PASSED {test}",
+                    test=test,
+                    outcome="passed",
+                    phase="call",
+                    ids=self._ids(self.workers.get(test)),
+                    end_line=no,
+                )
+            )
 
     def _section_events(self, sec: Section, test: str, events: list[Event]) -> None:
         worker = sec.worker or self.workers.get(test)
@@ -135,6 +189,10 @@ class Resolver:
             return
         self.emitted.add((entry.test, phase))
         outcome = {"FAILED": "failed", "ERROR": "error"}.get(entry.word, "passed")
+        if outcome == "passed":
+            if entry.test in self.passed:
+                return
+            self.passed.add(entry.test)
         msg = entry.message
         chain: tuple[Link, ...] = ()
         if msg and outcome != "passed":

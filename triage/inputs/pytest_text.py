@@ -6,10 +6,12 @@ their node ids (pytest_resolve.py); live-log blocks are read by pytest_live.py.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections.abc import Sequence
 
 from triage.inputs import linescan
-from triage.inputs.gate import ALL, DIGITS, Quiet, Triggers
+from triage.inputs.gate import ALL, DIGITS, Boundary, Quiet, Triggers
 from triage.inputs.pytest_live import (
     FINAL,
     FMT,
@@ -21,12 +23,15 @@ from triage.inputs.pytest_live import (
     open_live,
 )
 from triage.inputs.pytest_parts import (
+    KEEP,
     Entry,
+    Passes,
     Section,
     captured_line,
     flush_log,
     open_section,
     split_summary,
+    worth_keeping,
 )
 from triage.inputs.pytest_resolve import Resolver
 from triage.model import Event
@@ -67,6 +72,22 @@ IN_OTHER = Quiet(Triggers(prefixes=_ENDS), claims=ALL)  # warnings summary, dura
 IN_BODY = Quiet(Triggers(prefixes=(b"_", b"=", b"-", b"[gw")), claims=ALL, collects=True)
 
 
+def is_title(line: str) -> bool:
+    """A ``___ title ___`` line: in a report's body, a new test's section."""
+    return line.startswith("__") and line.endswith("_") and MINOR.match(line) is not None
+
+
+# A passing test's captured output (-rA): only records KEEP matches are kept (pytest_parts), so
+# the others are passed over; when one comes, its section is read from its title (Quiet.rewinds).
+IN_PASSES = Quiet(KEEP | Triggers(prefixes=(b"=",)), claims=ALL, rewinds=Boundary(b"__", is_title))
+# The short summary: its entries' other lines (PASSED ones, continuation lines) are collected.
+IN_SUMMARY = Quiet(
+    Triggers(prefixes=(*(w.encode() for w in SUMMARY_WORDS if w != "PASSED "), b"!", *_ENDS)),
+    claims=ALL,
+    collects=True,
+)
+
+
 class PytestParser:
     """Line parser for pytest terminal output; see stream.py for the protocol."""
 
@@ -78,7 +99,8 @@ class PytestParser:
         self.region = ""
         self.section: Section | None = None
         self.sections: list[Section] = []
-        self.entries: list[Entry] = []
+        self.entries: list[Entry] = []  # the summary's entries but its PASSED lines:
+        self.passes = Passes()
         self.resolver = Resolver(path)
         self.workers = self.resolver.workers  # shared, never rebound: the parser fills them
         self.running: str | None = None  # node id of the test live logging speaks about
@@ -204,18 +226,33 @@ class PytestParser:
             return IN_HEADER
         if state == BODY:
             sec = self.section
-            if sec is not None and sec.capture is None and sec.title is not None:
+            if sec is None or sec.title is None:
+                return None
+            if sec.capture is None:
                 return IN_BODY
+            if sec.kind == "PASSES":
+                record = sec.record
+                if record is None or not worth_keeping(record[2], record[3]):
+                    return IN_PASSES
             return None
+        if state == SUMMARY:
+            return IN_SUMMARY
         return IN_OTHER if state == OTHER else None
 
-    def collected(self, lines: list[tuple[int, str]]) -> None:
-        """Lines of the open section's body, as IN_BODY passed over them (each one is what
-        feed() would append)."""
+    def collected(self, numbers: Sequence[int], lines: list[str]) -> None:
+        """Lines IN_BODY passed over (the open section's body, as feed() would append them) or
+        IN_SUMMARY did (PASSED entries and continuation lines, as feed() would read them)."""
+        if self.state == SUMMARY:
+            if all(map(str.startswith, lines, itertools.repeat("PASSED "))):
+                self._passes(numbers, lines)  # -rA: a line per passing test
+            else:
+                for no, line in zip(numbers, lines, strict=True):
+                    self._entry_line(no, line)
+            return
         sec = self.section
-        if lines and sec is not None:
-            sec.body.extend(lines)
-            sec.end = lines[-1][0]
+        if sec is not None:
+            sec.body.extend(zip(numbers, lines, strict=True))
+            sec.end = numbers[-1]
 
     def close(self) -> list[Event]:
         live = self._end_live()
@@ -293,20 +330,30 @@ class PytestParser:
         return []
 
     def _summary(self, no: int, line: str) -> tuple[bool, list[Event]]:
-        if line.startswith(SUMMARY_WORDS):
+        if not line.startswith(SUMMARY_WORDS):
+            if FINAL.match(line):
+                return True, self._finish(no, line)
+            if line.startswith("!") and line.endswith("!"):
+                return True, []
+        self._entry_line(no, line)
+        return CLAIMED
+
+    def _entry_line(self, no: int, line: str) -> None:
+        """A summary line that is an entry (``WORD node id - message``) or continues the last."""
+        if line.startswith("PASSED "):
+            self._passes((no,), [line])
+        elif line.startswith(SUMMARY_WORDS):
             word, _, rest = line.partition(" ")
             test, message = split_summary(rest)
             self.entries.append(Entry(word, test, message, no, no))
-            return True, []
-        if FINAL.match(line):
-            return True, self._finish(no, line)
-        if line.startswith("!") and line.endswith("!"):
-            return True, []
-        if self.entries:
-            last = self.entries[-1]
-            last.message += "\n" + line
-            last.end = no
-        return True, []
+        else:
+            last = self.passes.last_entry(self.entries)
+            if last is not None:
+                last.message += "\n" + line
+                last.end = no
+
+    def _passes(self, numbers: Sequence[int], lines: list[str]) -> None:
+        self.passes.add(numbers, lines, self.entries)
 
     def _finish(self, no: int, text: str) -> list[Event]:
         events = self._resolve()
@@ -323,15 +370,17 @@ class PytestParser:
         sec = self.section
         if sec is not None:
             flush_log(sec)
-            if sec.body or sec.logs or sec.title is not None:
+            if sec.kind == "PASSES" and not sec.logs:
+                pass  # a passing test's section makes events of its kept records only
+            elif sec.body or sec.logs or sec.title is not None:
                 self.sections.append(sec)
             self.section = None
 
     def _resolve(self) -> list[Event]:
         self._end_section()
-        entries, sections = self.entries, self.sections
-        self.entries, self.sections = [], []
-        return self.resolver.resolve(entries, sections)
+        entries, sections, passes = self.entries, self.sections, self.passes
+        self.entries, self.sections, self.passes = [], [], Passes()
+        return self.resolver.resolve(entries, sections, passes)
 
 
 _NOT_PLAIN = re.compile(rb"[^\t\x20-\x7e]")

@@ -272,6 +272,19 @@ def run_texts(buf: bytes, start: int, end: int, counts: Counts) -> Iterator[str]
             yield _clean(line) if line[-1:] == "\r" or line[:1].isdigit() else line
 
 
+_DIGIT_AFTER_NEWLINE = re.compile(rb"\n[0-9]")
+
+
+def run_list(buf: bytes, start: int, end: int, counts: Counts) -> list[str]:
+    """``list(run_texts(...))``, without a Python step per line when none needs cleaning."""
+    text = _clean_run(buf, start, end)
+    if text is None or buf.find(b"\r", start, end) >= 0 or buf[start : start + 1].isdigit():
+        return list(run_texts(buf, start, end, counts))
+    if _DIGIT_AFTER_NEWLINE.search(buf, start, end - 1) is not None:
+        return [_clean(line) if line[:1].isdigit() else line for line in text]
+    return text
+
+
 def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:
     """The lines of buf[start:end] (which ends with "\\n") when none needs _decode's repairs."""
     if buf.find(b"\x00", start, end) >= 0 or buf.find(b"\x1b", start, end) >= 0:
