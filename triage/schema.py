@@ -7,14 +7,13 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.model import DbError
-from triage.schema_orm import embedded_sql
-from triage.schema_orm_js import knex, prisma, sequelize
-from triage.schema_orm_py import alembic, django
-from triage.schema_sql import Definition, parse_sql
-from triage.sql_text import split_name
+
+if TYPE_CHECKING:
+    from triage.schema_sql import Definition
+# The migration parsers are imported when a migration is read: most runs find none.
 
 MAX_FILE = 4 << 20  # bigger files are not migrations anyone wrote by hand
 MAX_FILES = 2000
@@ -146,6 +145,11 @@ def load_schema(paths: Sequence[str] = (), cwd: str | None = None) -> Schema:
 
 def parse_file(text: str, path: str) -> list[Definition]:
     """Definitions of one migration file, by its kind."""
+    from triage.schema_orm import embedded_sql
+    from triage.schema_orm_js import knex, prisma, sequelize
+    from triage.schema_orm_py import alembic, django
+    from triage.schema_sql import parse_sql
+
     if path.endswith(".sql"):
         return parse_sql(text, path)
     if path.endswith(".prisma"):
@@ -233,6 +237,8 @@ def link(schema: Schema, err: DbError) -> dict[str, Any]:
 
 def conflict_target(err: DbError) -> tuple[str | None, tuple[str, ...]] | None:
     """(table, columns) of the INSERT ... ON CONFLICT (columns) in the error's statement."""
+    from triage.sql_text import split_name
+
     text = "\n".join(t for t in (err.statement, err.message, err.detail, err.context) if t)
     m = _ON_CONFLICT.search(text)
     if not m:
