@@ -358,16 +358,25 @@ def _args(part: Part) -> dict[str, Any]:
 def _next_quiet(buf: bytes, pos: int, end: int) -> int:
     """Where the first quiet pino record (bare or behind a GitHub stamp) starting in [pos, end)
     starts, or end. ``pos`` is a line start."""
-    k = buf.find(b"{", pos, end)  # memchr: most text holds none, and this finds none fast
-    if k >= 0:
-        k = buf.find(b'{"level":', k, end)
+    k = _next_level(buf, pos, end)
     while k >= 0:
         s = buf.rfind(b"\n", pos, k) + 1 or pos
         m = None if k == s else linescan.STAMP.match(buf, s)
         if (k == s or (m is not None and m.end() == k)) and buf.startswith(QUIET_PREFIXES, k):
             return s
-        k = buf.find(b'{"level":', k + 1, end)
+        k = _next_level(buf, k + 1, end)
     return end
+
+
+def _next_level(buf: bytes, pos: int, end: int) -> int:
+    """buf.find(b'{"level":', pos, end), faster where braces are rare (most runner text): memchr
+    for a brace, then a look; past a few braces, the plain search."""
+    for _ in range(16):
+        k = buf.find(b"{", pos, end)
+        if k < 0 or buf.startswith(b'{"level":', k, end):
+            return k
+        pos = k + 1
+    return buf.find(b'{"level":', pos, end)
 
 
 def _last_boundary(

@@ -167,8 +167,8 @@ def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
     ``buf[start:end]`` (ending with "\\n"), or ``(b"", 0, 0, text)`` for one line read on its own
     (the head of an over-long line, cut and counted; the last line when it has no "\\n")."""
     dropping = False  # inside an over-long line whose head was already emitted
+    start = 0
     while True:
-        start = 0
         if dropping:
             nl = buf.find(b"\n")
             if nl >= 0:
@@ -200,7 +200,16 @@ def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
                 counts.advanced(len(rest))
                 yield b"", 0, 0, _decode(rest, counts)
             break
-        buf = rest + more
+        start = 0
+        nl = more.find(b"\n", 0, MAX_LINE) if rest else -1
+        if nl >= 0 and len(rest) + nl <= MAX_LINE:
+            # the line cut at the read's end, made whole on its own: the new read is not
+            # copied behind it (8 MB a read)
+            counts.advanced(len(rest))
+            yield rest + more[: nl + 1], 0, len(rest) + nl + 1, None
+            buf, start = more, nl + 1
+        else:
+            buf = rest + more
 
 
 def _long_line(buf: bytes, start: int, end: int) -> int | None:
