@@ -9,13 +9,15 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from triage.claim import ClaimResult, check_claim
 from triage.correlate import Correlation, correlate
 from triage.inputs import ReadResult, read_inputs
 from triage.model import InputStats
 from triage.observe import Passed, observe
+
+if TYPE_CHECKING:
+    from triage.claim import ClaimResult
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def analyze(
             hints = [h for h in catalog.did_you_mean(name) if h != name]
             if hints:
                 near[finding.id] = hints
-    claim = check_claim(options.reported, corr, passed) if options.reported else None
+    claim = _claim(options.reported, corr, passed) if options.reported else None
     passed_ids = tuple(dict.fromkeys(p.test for p in passed))
     return Report(stats, corr, matches, claim, near, lifecycles, _schema(options), passed_ids)
 
@@ -111,6 +113,12 @@ def _lifecycles(
     from triage.lifecycle import trace
 
     return trace(paths, corr.findings, display, exclude)
+
+
+def _claim(reported: str, corr: Correlation, passed: list[Passed]) -> ClaimResult:
+    from triage.claim import check_claim  # with fuzzy matching: only when a claim is given
+
+    return check_claim(reported, corr, passed)
 
 
 def _schema(options: Options) -> Any:
