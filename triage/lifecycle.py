@@ -4,6 +4,7 @@ that mentions them in time order (created -> deleted -> insert failed)."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,7 +151,11 @@ def _lifecycle(
     hits: dict[str, list[tuple[str, int, str]]],
     counts: dict[str, int],
 ) -> Lifecycle:
-    occurred = {(e.location.path, e.location.line) for e in finding.occurrences}
+    occurred: dict[str, list[int]] = {}  # path -> lines where the finding occurred, sorted
+    for e in finding.occurrences:
+        occurred.setdefault(e.location.path, []).append(e.location.line)
+    for lines in occurred.values():
+        lines.sort()
     table = (finding.root.table or "").lower()
     parent = (finding.root.referenced_table or "").lower()
     seen: set[tuple[str, int]] = set()
@@ -162,7 +167,9 @@ def _lifecycle(
             if (path, line) in seen:
                 continue
             seen.add((path, line))
-            near_occurrence = any(p == path and 0 <= line - ln <= 3 for p, ln in occurred)
+            near = occurred.get(path, ())
+            k = bisect_left(near, line - 3)
+            near_occurrence = k < len(near) and near[k] <= line  # 0 to 3 lines before
             mentions.append(
                 Mention(
                     path,
