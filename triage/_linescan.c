@@ -7,7 +7,8 @@
  * With AVX2, all needles are found in one pass of a nibble filter ("Teddy", teddy_scan); without
  * it, one SSE2 or scalar pass per needle tests its first and last byte. Candidates are confirmed
  * with memcmp (ASCII case folded for ``folded``). Lines are walked with memchr and numbered on
- * the way. The scan runs with the GIL released, so two threads scan two blocks of one mapped
+ * the way; with AVX2 and no keep_unless / longer_than, only the lines whose first or last byte
+ * could make them taken are visited (walk_avx2), the others are just counted. The scan runs with the GIL released, so two threads scan two blocks of one mapped
  * file at once. utf8_valid(data, start, end) checks strict UTF-8 the same way, without a copy.
  * progress_run(data, start, end) finds a run of pytest -v progress lines (for the pytest reader).
  */
@@ -490,6 +491,119 @@ static Py_ssize_t stamp_length(const unsigned char *s, Py_ssize_t n) {
     return k + 2;
 }
 
+/* Whether the line [pos, e) is taken for what the walk looks at (all but needles). */
+static int walk_takes(const unsigned char *d, Py_ssize_t pos, Py_ssize_t e,
+                      const pattern_set *sets, int stamps, int empty, Py_ssize_t longer) {
+    Py_ssize_t from = stamps ? pos + stamp_length(d + pos, e - pos) : pos;
+    int quiet = sets[5].n && starts_with_any(d, from, e, &sets[5]);
+    return (longer > 0 && e - pos > longer) ||
+           (empty && (e == from || (e == from + 1 && d[from] == '\r'))) ||
+           (!quiet && ((sets[0].n && !starts_with_any(d, from, e, &sets[0])) ||
+                       (sets[1].n && starts_with_any(d, from, e, &sets[1])) ||
+                       (sets[2].n && ends_with_any(d, from, e, &sets[2]))));
+}
+
+#ifdef HAVE_VECTORS
+/* Bytes as a 256-bit set for a 32-wide membership test: bit (hi nibble % 8) of entry [lo
+ * nibble], in ``a`` for bytes below 128, in ``b`` for the others. */
+typedef struct {
+    unsigned char a[16], b[16];
+} byteset;
+
+static void byteset_add(byteset *set, unsigned c) {
+    if (c < 128)
+        set->a[c & 15] |= (unsigned char)(1u << (c >> 4));
+    else
+        set->b[c & 15] |= (unsigned char)(1u << ((c >> 4) - 8));
+}
+
+static inline int byteset_has(const byteset *set, unsigned c) {
+    return c < 128 ? (set->a[c & 15] >> (c >> 4)) & 1 : (set->b[c & 15] >> ((c >> 4) - 8)) & 1;
+}
+
+__attribute__((target("avx2"))) static inline unsigned byteset_mask(__m256i v, __m256i a,
+                                                                    __m256i b, __m256i bit) {
+    const __m256i nib = _mm256_set1_epi8(15);
+    __m256i lo = _mm256_and_si256(v, nib);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), nib);
+    __m256i high = _mm256_cmpgt_epi8(hi, _mm256_set1_epi8(7));
+    __m256i bits = _mm256_blendv_epi8(_mm256_shuffle_epi8(a, lo), _mm256_shuffle_epi8(b, lo), high);
+    __m256i hit = _mm256_and_si256(bits, _mm256_shuffle_epi8(bit, hi));
+    return ~(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hit, _mm256_setzero_si256()));
+}
+
+/* The walk without keep_unless or longer_than, visiting only the lines it could take: a line
+ * is taken for a prefix only if its first byte may start one (a digit too with stamps: a stamp
+ * may come first; "\n" or "\r" when empty lines are taken), for a suffix only if its last byte
+ * may end one. Such first and last bytes are found 32 positions at a time; each of their
+ * lines is tested as the walk tests it. Appends the lines taken, in order. */
+__attribute__((target("avx2"))) static int walk_avx2(const unsigned char *d, Py_ssize_t first,
+                                                     Py_ssize_t stop, Py_ssize_t end,
+                                                     const pattern_set *sets, int stamps,
+                                                     int empty, span_list *out) {
+    byteset S, L;
+    memset(&S, 0, sizeof S);
+    memset(&L, 0, sizeof L);
+    for (unsigned c = 0; c < 256; c++) {
+        if (sets[1].n && sets[1].first[c]) byteset_add(&S, c);
+        if (sets[2].n && sets[2].last[c]) byteset_add(&L, c);
+    }
+    if (stamps)
+        for (unsigned c = '0'; c <= '9'; c++) byteset_add(&S, c);
+    if (empty) {
+        byteset_add(&S, '\n');
+        byteset_add(&S, '\r');
+    }
+    unsigned char bits[16];
+    for (int h = 0; h < 16; h++) bits[h] = (unsigned char)(1u << (h & 7));
+    const __m256i sa = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)S.a));
+    const __m256i sb = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)S.b));
+    const __m256i la = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)L.a));
+    const __m256i lb = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)L.b));
+    const __m256i bit = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)bits));
+    const __m256i nl = _mm256_set1_epi8('\n');
+    const int suffixes = sets[2].n > 0;
+    if (stop <= first) return 0;
+    Py_ssize_t lim = line_end(d, stop - 1, end); /* past it, lines start at or after stop */
+    Py_ssize_t tested = -1;                      /* start of the last line tested */
+    Py_ssize_t q = first;
+    while (q <= lim && q < end) {
+        unsigned starts = 0, ends = 0;
+        int width = 1;
+        if (q > first && q + 33 <= end) {
+            __m256i prev = _mm256_loadu_si256((const __m256i *)(d + q - 1));
+            __m256i cur = _mm256_loadu_si256((const __m256i *)(d + q));
+            __m256i next = suffixes ? _mm256_loadu_si256((const __m256i *)(d + q + 1)) : cur;
+            starts = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(prev, nl));
+            if (starts) starts &= byteset_mask(cur, sa, sb, bit);
+            if (suffixes) {
+                ends = (unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(next, nl));
+                if (ends) ends &= byteset_mask(cur, la, lb, bit);
+            }
+            width = 32;
+        } else {
+            starts = (q == first || d[q - 1] == '\n') && byteset_has(&S, d[q]);
+            ends = (q + 1 == end || d[q + 1] == '\n') && byteset_has(&L, d[q]);
+        }
+        unsigned m = starts | ends;
+        while (m) {
+            int j = __builtin_ctz(m);
+            m &= m - 1;
+            Py_ssize_t at = q + j;
+            if (at > lim) break;
+            Py_ssize_t s = (starts >> j) & 1 ? at : line_start(d, first, at);
+            if (s == tested || s >= stop) continue;
+            tested = s;
+            Py_ssize_t e = line_end(d, s, end);
+            if (walk_takes(d, s, e, sets, stamps, empty, 0) && spans_push(out, s, e, 0) < 0)
+                return -1;
+        }
+        q += width;
+    }
+    return 0;
+}
+#endif
+
 static int by_start(const void *a, const void *b) {
     Py_ssize_t x = ((const span *)a)->start, y = ((const span *)b)->start;
     return (x > y) - (x < y);
@@ -565,7 +679,31 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
                 found.items[kept++] = found.items[j];
         found.n = kept;
     }
-    if (!failed && (sets[0].n || sets[1].n || sets[2].n || longer > 0 || empty)) {
+    int walk = sets[0].n || sets[1].n || sets[2].n || longer > 0 || empty;
+#ifdef HAVE_VECTORS
+    if (!failed && walk && use_avx2 && !sets[0].n && longer <= 0) {
+        /* only the lines that could be taken are visited; merged with the needles' lines */
+        span_list walked = {NULL, 0, 0};
+        failed = walk_avx2(d, first, stop, end, sets, stamps, empty, &walked) < 0;
+        span_list merged = {NULL, 0, 0};
+        Py_ssize_t a = 0, b = 0;
+        while (!failed && (a < found.n || b < walked.n)) {
+            span next;
+            if (b == walked.n || (a < found.n && found.items[a].start <= walked.items[b].start)) {
+                next = found.items[a++];
+                if (b < walked.n && walked.items[b].start == next.start) b++;
+            } else {
+                next = walked.items[b++];
+            }
+            failed = spans_push(&merged, next.start, next.end, 0) < 0;
+        }
+        free(found.items);
+        free(walked.items);
+        found = merged;
+        walk = 0; /* numbered below, as needles' lines are */
+    }
+#endif
+    if (!failed && walk) {
         /* walk every line, numbering as we go; a needle's line is taken on the way */
         span_list walked = {NULL, 0, 0};
         Py_ssize_t index = 0, next = 0;
@@ -573,13 +711,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
             Py_ssize_t e = line_end(d, pos, end);
             int take = next < found.n && found.items[next].start == pos;
             next += take;
-            Py_ssize_t from = stamps ? pos + stamp_length(d + pos, e - pos) : pos;
-            int quiet = sets[5].n && starts_with_any(d, from, e, &sets[5]);
-            take = take || (longer > 0 && e - pos > longer) ||
-                   (empty && (e == from || (e == from + 1 && d[from] == '\r'))) ||
-                   (!quiet && ((sets[0].n && !starts_with_any(d, from, e, &sets[0])) ||
-                               (sets[1].n && starts_with_any(d, from, e, &sets[1])) ||
-                               (sets[2].n && ends_with_any(d, from, e, &sets[2]))));
+            take = take || walk_takes(d, pos, e, sets, stamps, empty, longer);
             if (take && spans_push(&walked, pos, e, index) < 0) {
                 failed = 1;
                 break;

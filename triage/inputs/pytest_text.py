@@ -6,7 +6,6 @@ their node ids (pytest_resolve.py); live-log blocks are read by pytest_live.py.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -243,8 +242,11 @@ class PytestParser:
         """Lines IN_BODY passed over (the open section's body, as feed() would append them) or
         IN_SUMMARY did (PASSED entries and continuation lines, as feed() would read them)."""
         if self.state == SUMMARY:
-            if all(map(str.startswith, lines, itertools.repeat("PASSED "))):
-                self._passes(numbers, lines)  # -rA: a line per passing test
+            if (
+                lines[0].startswith("PASSED ")
+                and "\n".join(lines).count("\nPASSED ") == len(lines) - 1
+            ):
+                self._passes(numbers, lines)  # -rA: a line per passing test, all of them
             else:
                 for no, line in zip(numbers, lines, strict=True):
                     self._entry_line(no, line)
