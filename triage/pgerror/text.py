@@ -7,6 +7,7 @@ properties) fill its fields, and ``finish`` resolves the sqlstate and derived fi
 
 from __future__ import annotations
 
+import functools
 import re
 
 from triage.pgerror import classes, vendors
@@ -114,6 +115,25 @@ def parse_text(text: str, exc: str | None = None) -> tuple[list[Fields], str | N
     if not text:
         return [], None
     text = text[:MAX_TEXT]
+    if len(text) > CACHED_TEXT:
+        return _parse_text_once(text, exc)
+    found, wrapper = _parse_text(text, exc)
+    return [dict(fields) for fields in found], wrapper  # the caller's own (values: immutable)
+
+
+# A log repeats its errors (a test failing in every run, a retry loop) and reading one costs
+# tens of microseconds of regular expressions: the answers for short texts are remembered
+# (at most 4096 texts of 4 KB).
+CACHED_TEXT = 4096
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_text(text: str, exc: str | None) -> tuple[tuple[Fields, ...], str | None]:
+    found, wrapper = _parse_text_once(text, exc)
+    return tuple(found), wrapper
+
+
+def _parse_text_once(text: str, exc: str | None) -> tuple[list[Fields], str | None]:
     if "PostgrestException(" in text:
         dart = vendors.dart_postgrest(text)
         got = vendors.postgrest_fields(dart[0]) if dart else None
