@@ -80,8 +80,8 @@ class Quiet:
     claims: int = NONE
     empty: bool = False  # the empty line is a trigger too
     tracks: bool = False  # call skipped(last line number) instead of feeding the lines
-    collects: bool = False  # the lines are its, as they are: call collected([(no, text)]) with
-    # them instead of feeding them one by one (the first parser only)
+    collects: bool = False  # the lines are its, as they are: call collected(numbers, texts)
+    # with them instead of feeding them one by one (the first parser only)
     apart: bool = False  # scanned on its own: gates that differ only here share the rest
     # The lines passed over may matter after all, but only from the last boundary among them:
     # when a trigger comes (or the block read ends), the reader feeds the lines from there (all
@@ -157,7 +157,7 @@ class Gate:
         blank = False
         for i, q in enumerate(quiets):
             if (q.collects or q.rewinds) and (i or q.claims != ALL):
-                return None  # only the first parser, owning every line, may collect them
+                return None  # only the first parser, owning every line, may collect or rewind
             if q.apart:
                 apart.append(q.triggers)
             else:

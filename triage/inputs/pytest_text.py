@@ -98,8 +98,8 @@ class PytestParser:
         self.region = ""
         self.section: Section | None = None
         self.sections: list[Section] = []
-        self.entries: list[Entry] = []  # the summary's entries but its PASSED lines:
-        self.passes = Passes()
+        self.entries: list[Entry] = []  # the short summary's entries but its PASSED lines,
+        self.passes = Passes()  # which are kept in runs
         self.resolver = Resolver(path)
         self.workers = self.resolver.workers  # shared, never rebound: the parser fills them
         self.running: str | None = None  # node id of the test live logging speaks about
@@ -246,7 +246,7 @@ class PytestParser:
                 lines[0].startswith("PASSED ")
                 and "\n".join(lines).count("\nPASSED ") == len(lines) - 1
             ):
-                self._passes(numbers, lines)  # -rA: a line per passing test, all of them
+                self.passes.add(numbers, lines, self.entries)  # -rA: a line per passing test
             else:
                 for no, line in zip(numbers, lines, strict=True):
                     self._entry_line(no, line)
@@ -343,7 +343,7 @@ class PytestParser:
     def _entry_line(self, no: int, line: str) -> None:
         """A summary line that is an entry (``WORD node id - message``) or continues the last."""
         if line.startswith("PASSED "):
-            self._passes((no,), [line])
+            self.passes.add((no,), [line], self.entries)
         elif line.startswith(SUMMARY_WORDS):
             word, _, rest = line.partition(" ")
             test, message = split_summary(rest)
@@ -353,9 +353,6 @@ class PytestParser:
             if last is not None:
                 last.message += "\n" + line
                 last.end = no
-
-    def _passes(self, numbers: Sequence[int], lines: list[str]) -> None:
-        self.passes.add(numbers, lines, self.entries)
 
     def _finish(self, no: int, text: str) -> list[Event]:
         events = self._resolve()
