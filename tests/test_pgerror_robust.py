@@ -97,3 +97,16 @@ def test_prisma_map_only_names_real_sqlstates() -> None:
     )
     assert vendors.pgrst_condition("PGRST116") == "pgrst116_singular_response"
     assert vendors.pgrst_condition("PGRST299") == "pgrst299_schema_cache"
+
+
+def test_a_remembered_text_gives_each_caller_its_own_fields() -> None:
+    """parse_text remembers short texts (logs repeat their errors): a caller changing what it
+    got must not change what the next caller gets."""
+    from triage.pgerror.text import parse_text
+
+    text = 'ERROR:  duplicate key value violates unique constraint "users_email_key"'
+    first, _ = parse_text(text)
+    first[0]["constraint"] = "changed"
+    first.append({"message": "extra"})
+    again, _ = parse_text(text)
+    assert len(again) == 1 and again[0]["constraint"] == "users_email_key"
