@@ -759,9 +759,28 @@ done:
 
 /* Strict UTF-8, as Python's decoder has it (no overlong forms, no surrogates, <= U+10FFFF);
  * ASCII is skipped 8 bytes at a time. */
+#ifdef HAVE_VECTORS
+/* Past the 64-byte blocks of plain ASCII from i (most of any log): where one that is not starts. */
+__attribute__((target("avx2"))) static Py_ssize_t ascii_avx2(const unsigned char *s,
+                                                            Py_ssize_t i, Py_ssize_t n) {
+    for (; i + 64 <= n; i += 64) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(s + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(s + i + 32));
+        if (_mm256_movemask_epi8(_mm256_or_si256(a, b))) break;
+    }
+    return i;
+}
+#endif
+
 static int valid_utf8(const unsigned char *s, Py_ssize_t n) {
     Py_ssize_t i = 0;
     while (i < n) {
+#ifdef HAVE_VECTORS
+        if (use_avx2) {
+            i = ascii_avx2(s, i, n);
+            if (i >= n) break;
+        }
+#endif
         if (i + 8 <= n) {
             uint64_t v;
             memcpy(&v, s + i, 8);
