@@ -636,3 +636,31 @@ def test_a_github_actions_log_with_a_stamp_on_every_line_reads_the_same_and_is_s
 
     # the stamps cost no skipping
     assert visited(log, monkeypatch) == visited(plain, monkeypatch) < len(lines) / 2
+
+
+def test_a_tap_run_is_gated_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once node:test's TAP output is recognised, the runner parser acts only on test points,
+    subtests, plans and comments: the app's own output between them is passed over (it read
+    every line), and the events are the same."""
+    from triage.inputs import jsrunner
+
+    tap = (ROOT / "tests" / "fixtures" / "node" / "node-tap.log").read_bytes().split(b"\n")
+    noise = [b"server listening on port 3000", b"GET /health 200 1.2 ms - 15", b"cache warm"]
+    lines: list[bytes] = []
+    for line in tap:
+        lines.append(line)
+        lines.extend(noise * 10)
+    log = tmp_path / "tap.log"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    same_both_ways([str(log)], monkeypatch)
+    fed: list[str] = []
+    real_feed = jsrunner.JsRunnerParser.feed
+
+    def feed(self: jsrunner.JsRunnerParser, no: int, line: str) -> Any:
+        fed.append(line)
+        return real_feed(self, no, line)
+
+    monkeypatch.setattr(jsrunner.JsRunnerParser, "feed", feed)
+    events, _ = read([str(log)], monkeypatch, gate=True)
+    assert sum(e.kind == "test" for e in events) >= 3
+    assert len(fed) < len(lines) / 4

@@ -42,6 +42,11 @@ IDLE_TRIGGERS = Triggers(
 )
 IDLE = Quiet(IDLE_TRIGGERS)
 IDLE_IN_SECTION = Quiet(IDLE_TRIGGERS, claims=BLANK)  # a blank line is the section's
+# Once TAP is recognised, _tap acts on test points ("ok 1 - x", "not ok 2 - y"), subtests and
+# the summary ("# Subtest: ", "# tests "), and claims plan and comment lines ("1..", "# ").
+TAP_TRIGGERS = IDLE_TRIGGERS | Triggers(needles=(b"ok ", b"# ", b"1.."))
+IN_TAP = Quiet(TAP_TRIGGERS)
+IN_TAP_IN_SECTION = Quiet(TAP_TRIGGERS, claims=BLANK)
 SUMMARY_KEYS = ("tests", "suites", "pass", "fail", "cancelled", "skipped", "todo", "duration_ms")
 
 
@@ -97,10 +102,11 @@ class JsRunnerParser(NodeTestLines):
             self.block is not None
             or self.summary is not None
             or self.listing
-            or self.mode == "tap"  # TAP: any line may be a test point
             or self.section == "recap"
         ):
             return None  # (jest outside its verbose list acts only on IDLE_TRIGGERS lines)
+        if self.mode == "tap":
+            return IN_TAP_IN_SECTION if self.section else IN_TAP
         return IDLE_IN_SECTION if self.section else IDLE
 
     def close(self) -> list[Event]:
