@@ -188,13 +188,16 @@ class Passes:
             entries.append(Entry("PASSED", test, message, no, no))
         return entries[-1] if entries else None
 
-    def entries(self) -> list[Entry]:
-        """Every PASSED line as an Entry, in order (to match passing tests' sections)."""
+    def entries(self, titles: set[str]) -> list[Entry]:
+        """The PASSED lines that may name a section with one of these titles (they hold the
+        title, or its node-id form, as EntryIndex.match needs), as Entries, in order."""
+        keys = tuple({*titles, *map(title_to_id, titles)})
         out = []
         for numbers, lines in self.runs:
             for no, line in zip(numbers, lines, strict=True):
-                test, message = split_summary(line[7:])
-                out.append(Entry("PASSED", test, message, no, no))
+                if any(k in line for k in keys):
+                    test, message = split_summary(line[7:])
+                    out.append(Entry("PASSED", test, message, no, no))
         return out
 
     def _last(self, entries: list[Entry]) -> bool:

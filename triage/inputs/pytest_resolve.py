@@ -91,7 +91,8 @@ class Resolver:
             used.add(at)
             self._section_events(sec, entries[at].test, events)
         words = {word_of(sec) for sec in sections if sec.title is not None}
-        named = entries + passes.entries() if "PASSED" in words else entries
+        kept = {sec.title for sec in sections if sec.title is not None and sec.kind == "PASSES"}
+        named = entries + passes.entries(kept) if kept else entries
         index = EntryIndex(named, words)
         for sec in sections:
             if sec.title is None:
