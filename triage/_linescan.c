@@ -855,14 +855,25 @@ static inline int word_char(unsigned char c) {
 static int progress_word(const unsigned char *s, Py_ssize_t n) {
     if (n < 4 || s[0] == '[' || s[0] == '{') return -1;
     /* the first token: up to the first space or tab, holding "::" after its first byte */
-    Py_ssize_t first_space = 0, colons = -1;
-    while (first_space < n && s[first_space] != ' ' && s[first_space] != '\t') {
-        if (colons < 0 && first_space >= 1 && s[first_space] == ':' && first_space + 1 < n &&
-            s[first_space + 1] == ':')
-            colons = first_space;
-        first_space++;
+    Py_ssize_t first_space = 0;
+#ifdef HAVE_VECTORS
+    {
+        const __m128i space = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+        for (; first_space + 16 <= n; first_space += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + first_space));
+            int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, space), _mm_cmpeq_epi8(v, tab)));
+            if (m) {
+                first_space += __builtin_ctz((unsigned)m);
+                goto found;
+            }
+        }
     }
-    if (colons < 0 || colons + 1 >= first_space) return -1;
+#endif
+    while (first_space < n && s[first_space] != ' ' && s[first_space] != '\t') first_space++;
+#ifdef HAVE_VECTORS
+found:
+#endif
+    if (first_space < 3 || !memmem(s + 1, (size_t)(first_space - 1), "::", 2)) return -1;
     /* every byte: printable ASCII or a tab, and no " | {" (a compose prefix before JSON) */
     Py_ssize_t i = 0;
 #ifdef HAVE_VECTORS
