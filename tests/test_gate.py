@@ -374,7 +374,7 @@ def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
         # the lines from the next boundary on set the open section anew (the reader feeds them
         # when a trigger comes): feed() may change it, and nothing else but what a boundary
         # does to the section before (set aside as it was, its kept records only)
-        if quiet.rewinds.test(line):
+        if quiet.rewinds.test(line) or fed.section is None:  # a title, or an end of sections
             expected._end_section()
         else:
             assert fed.section.title == parser.section.title, line
@@ -452,6 +452,7 @@ FRAGMENTS = [
     "✓", "×", "❯", "→", "⎯⎯⎯", "●", "▶", "✖", "✔", "ℹ", "FAIL", "PASS", "RUN  v", "Test Files",
     "TAP version", "ok 1 - x", "# ", "Traceback (most recent call last):", "File", "tests/x.py",
     "violates", "live log", "rootdir: ", "psql:", "at ", "Exception", "pid", "é", "\u00a0",
+    "generated ", "Captured log call", "WARNING  ", "retry",
 ]  # fmt: skip
 
 
