@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from triage import sqlstate
 from triage.model import Event, Link
-from triage.pgerror import _extract, classes, vendors
+from triage.pgerror import Shared, _extract, classes, vendors
 
 FRAGMENTS = [
     'duplicate key value violates unique constraint "',
@@ -80,7 +80,7 @@ values = st.recursive(
 )
 def test_extract_never_raises(text: str, data: Any, exc: str | None) -> None:
     event = Event("f.log", 1, "x", "log", text, data=data, chain=(Link(exc, text, 2),))
-    result = _extract(event)
+    result = _extract(event, Shared())  # as observe calls it: texts shared
     for err in result.errors:
         assert err.sqlstate is None or sqlstate.is_sqlstate(err.sqlstate)
 
@@ -110,3 +110,34 @@ def test_a_remembered_text_gives_each_caller_its_own_fields() -> None:
     first.append({"message": "extra"})
     again, _ = parse_text(text)
     assert len(again) == 1 and again[0]["constraint"] == "users_email_key"
+
+
+def test_the_errors_one_analysis_keeps_share_their_texts() -> None:
+    """A log of errors repeats its texts: the errors observe keeps hold one copy of each, not
+    one per occurrence (a 100 MB server log of errors: 420 MB -> 306 MB peak)."""
+    from triage.observe import observe
+
+    def record(n: int) -> Event:
+        def fresh(text: str) -> str:
+            return (text + "!")[:-1]  # equal texts, different objects, as each record is read
+
+        data = {
+            "error_severity": "ERROR",
+            "state_code": "23505",
+            "message": fresh('duplicate key value violates unique constraint "users_email_key"'),
+            "detail": fresh("Key (email)=(a@x.io) already exists."),
+            "pid": 4242,
+        }
+        ids = (("pid", fresh("4242")),)
+        return Event(
+            "f.log", n, "pg-json", "log", data["message"], level="error", data=data, ids=ids
+        )
+
+    kept = observe([record(n) for n in range(3)])
+    first, *others = kept
+    assert first.errors[0].constraint == "users_email_key" and first.event.data is None
+    for ob in others:
+        err = ob.errors[0]
+        assert err.message is first.errors[0].message and err.detail is first.errors[0].detail
+        assert ob.event.text is first.event.text and ob.event.ids is first.event.ids
+        assert err.location != first.errors[0].location

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from triage.inputs import testid
 from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
-from triage.pgerror import extract
+from triage.pgerror import Shared, extract
 
 RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
 SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
@@ -61,6 +61,7 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
     Passing tests are appended to ``passed`` when a list is given (the claim check reads them).
     """
     kept: list[Observation] = []
+    shared = Shared()
     passed_seen: set[tuple[str, bool]] = set()
     last_time: dict[str, str] = {}
     pids: dict[str, set[str]] = {}
@@ -81,7 +82,7 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
             continue
         if ev.kind == "exit":
             continue
-        x = extract(ev)
+        x = extract(ev, shared)
         rank = LEVEL_RANK.get(ev.level or "", -1)
         # A warning with none of these is nothing correlation reads (a retried one matches
         # RETRY): kept, a -rA report's captured warnings would hold a record per test.
@@ -95,11 +96,12 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
         )
         if interesting:
             seen = pids.get(ev.path, set())
-            near_pid = pid or (next(iter(seen)) if len(seen) == 1 else None)
+            near_pid = shared(pid) or (next(iter(seen)) if len(seen) == 1 else None)
             if ev.data is not None and (x.http_status or 0) < 500:
                 # the parsed record was read into x; only an HTTP failure names its request from
-                # it later. Kept, thousands of server-log records would hold hundreds of MB.
-                ev = replace(ev, data=None)
+                # it later. Kept, thousands of server-log records would hold hundreds of MB; and
+                # a log of errors repeats its texts and ids: the kept records share them.
+                ev = replace(ev, data=None, text=shared(ev.text), ids=shared(ev.ids))
             kept.append(
                 Observation(
                     seq,

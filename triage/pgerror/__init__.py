@@ -9,6 +9,7 @@ non-database wrapper and the HTTP status the record reports.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from triage.pgerror import classes, structured, vendors
 from triage.pgerror.templates import Fields
 from triage.pgerror.text import finish, parse_text
 
-__all__ = ["Extraction", "extract", "is_cascade"]
+__all__ = ["Extraction", "Shared", "extract", "is_cascade"]
 
 CASCADE_SQLSTATES = frozenset({"25P02", "08003"})
 _HTTP_RE = re.compile(
@@ -55,15 +56,16 @@ def is_cascade(err: DbError) -> bool:
     return err.sqlstate in CASCADE_SQLSTATES or classes.is_cascade_class(err.exc)
 
 
-def extract(event: Event) -> Extraction:
-    """The database errors in one Event. Never raises: bad input yields an empty Extraction."""
+def extract(event: Event, share: Shared | None = None) -> Extraction:
+    """The database errors in one Event. Never raises: bad input yields an empty Extraction.
+    ``share``: the errors' texts are taken from it (equal texts of many errors, one copy)."""
     try:
-        return _extract(event)
+        return _extract(event, share or _nothing_shared)
     except Exception:  # a reader's odd record must not stop the run
         return EMPTY
 
 
-def _extract(event: Event) -> Extraction:
+def _extract(event: Event, share: Callable[[Any], Any]) -> Extraction:
     items: list[tuple[Fields, int]] = []
     wrapper: str | None = None
     http_status: int | None = None
@@ -82,7 +84,7 @@ def _extract(event: Event) -> Extraction:
             wrapper = event.text.strip().split("\n", 1)[0][:500]
     if http_status is None and event.text:
         http_status = _http_status(event.text, wrapper)
-    errors = tuple(_build(f, line, event) for f, line in _merge(items))
+    errors = tuple(_build(f, line, event, share) for f, line in _merge(items))
     return Extraction(errors, wrapper, http_status)
 
 
@@ -208,7 +210,7 @@ def table_from_constraint(constraint: str, key_columns: tuple[str, ...]) -> str 
     return None
 
 
-def _build(f: Fields, line: int, event: Event) -> DbError:
+def _build(f: Fields, line: int, event: Event, share: Callable[[Any], Any]) -> DbError:
     code = f.get("sqlstate")
     condition = f.get("condition") or sqlstates.condition(code)
     message = (f.get("message") or "").strip() or condition or code or "database error"
@@ -219,11 +221,38 @@ def _build(f: Fields, line: int, event: Event) -> DbError:
         engine=f.get("engine") or "postgresql",
         sqlstate=code,
         condition=condition,
-        message=message,
+        message=share(message),
         location=Location(event.path, line or event.line),
-        key=tuple(key),
+        key=share(tuple(key)),
         driver=f.get("driver"),
         exc=f.get("exc"),
         time=event.time,
-        **{name: f.get(name) or None for name in _FIELDS},
+        **{name: share(f.get(name) or None) for name in _FIELDS},
     )
+
+
+class Shared:
+    """One copy of each text (a string, or a tuple of string pairs: ids, a key) among the errors
+    one analysis keeps: a log of errors repeats its messages, details, statements and ids
+    thousands of times. At most LIMIT distinct texts of at most 4 KB are remembered."""
+
+    LIMIT = 65536
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, text: Any) -> Any:
+        """``text``, or the equal one met before it."""
+        if not isinstance(text, str | tuple) or len(text) > 4096:
+            return text
+        seen = self._seen
+        got = seen.get(text)
+        if got is None:
+            if len(seen) >= self.LIMIT:
+                return text
+            got = seen[text] = text
+        return got
+
+
+def _nothing_shared(text: Any) -> Any:
+    return text
