@@ -156,19 +156,7 @@ class GatedLines:
                         at, back = _last_boundary(buf, pos, at, index, nxt, gate.rewinds)
                         free, nxt = nxt - back - 1, back
                     if gate.collects and self.collect is not None:
-                        texts = source.run_list(buf, pos, at, counts)
-                        numbers: Sequence[int] = range(base + index + 1, base + nxt + 1)
-                        if packed is not None:
-                            numbers = [base + n + 1 for n in lines[index:nxt]]
-                        if buf.find(b"{", pos, at) >= 0:
-                            # quiet pino records among them never reach a parser: read_stream
-                            # drops them (every other JSON record is a trigger, not passed over)
-                            kept = [
-                                (n, t) for n, t in zip(numbers, texts, strict=True) if t[:1] != "{"
-                            ]
-                            numbers, texts = [n for n, _ in kept], [t for _, t in kept]
-                        if texts:
-                            self.collect(numbers, texts)
+                        self._collect(self.collect, buf, pos, at, index, nxt, base, packed)
                     if packed is None and "pino" not in counts.formats:
                         if quiet_at < pos:  # a quiet record skipped: read_stream would
                             quiet_at = _next_quiet(buf, pos, end)  # have said "pino"
@@ -194,6 +182,30 @@ class GatedLines:
         if quiet_at <= len(lines):  # records cut after the last line read
             counts.saw_format("pino")
         return base + packed.count, packed.run_end
+
+    def _collect(
+        self,
+        collect: Callable[[Sequence[int], list[str]], None],
+        buf: bytes,
+        pos: int,
+        at: int,
+        index: int,
+        nxt: int,
+        base: int,
+        packed: _Packed | None,
+    ) -> None:
+        """Hand the lines passed over, [pos, at) (lines index to nxt), to the first parser."""
+        texts = source.run_list(buf, pos, at, self.counts)
+        numbers: Sequence[int] = range(base + index + 1, base + nxt + 1)
+        if packed is not None:
+            numbers = [base + n + 1 for n in packed.lines[index:nxt]]
+        if buf.find(b"{", pos, at) >= 0:
+            # quiet pino records among them never reach a parser: read_stream drops them
+            # (every other JSON record is a trigger, not passed over)
+            kept = [(n, t) for n, t in zip(numbers, texts, strict=True) if t[:1] != "{"]
+            numbers, texts = [n for n, _ in kept], [t for _, t in kept]
+        if texts:
+            collect(numbers, texts)
 
     def _track(
         self,
