@@ -11,6 +11,8 @@ from triage.errors import InputError
 from triage.inputs import ReadResult, read_inputs, source
 from triage.inputs.source import Counts, iter_lines
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def lines_of(data: bytes) -> list[tuple[int, str]]:
     import io
@@ -94,3 +96,29 @@ def test_progress_is_reported_per_chunk_even_when_no_event_comes(
     assert events == []
     assert len(seen) >= 10 and seen[-1] == (str(path), path.stat().st_size)
     assert [n for _, n in seen] == sorted(n for _, n in seen)
+
+
+def test_a_log_with_a_stray_nul_or_a_zeroed_head_is_read_not_skipped(tmp_path: Path) -> None:
+    """A NUL byte in a log's first lines made the whole file "binary" and unread. A stray NUL is
+    counted on its line; a head of NUL bytes (logrotate's copytruncate: the writer goes on at its
+    old offset) is passed over; the text after it is read. A file of NULs and controls
+    throughout is still binary."""
+    race = (ROOT / "samples" / "incident-cleanup-race" / "service.pino.log").read_bytes()
+    stray = tmp_path / "stray.log"
+    stray.write_bytes(b"boot \x00 ok\n" + race)
+    zeroed = tmp_path / "zeroed.log"
+    zeroed.write_bytes(b"\x00" * 20000 + race)
+    binary = tmp_path / "core.bin"
+    binary.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(range(256)) * 16 + b"\x00" * 4000)
+    for path in (stray, zeroed):
+        result = ReadResult()
+        events = list(read_inputs([str(path)], result))
+        stats = result.stats[0]
+        skipped = dict(stats.skipped)
+        assert "binary-file" not in skipped and skipped["binary"] >= 1, path.name  # the NUL line
+        assert any(
+            e.level == "error" and "job_status_course_id_fkey" in str(e.data) for e in events
+        )
+    result = ReadResult()
+    list(read_inputs([str(binary)], result))
+    assert dict(result.stats[0].skipped) == {"binary-file": 1}

@@ -32,8 +32,14 @@ def _looks_binary(head: bytes) -> bool:
         return False
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return False  # UTF-16 text
-    sample = head[:8192]
-    if b"\x00" in sample:  # text logs never hold NUL; UTF-16 files start with a BOM (above)
+    # A zeroed head is a log's, not a binary's: logrotate's copytruncate leaves the writer at its
+    # old offset, so the new file starts with a run of NUL bytes, then text. A stray NUL in a
+    # line is the reader's to count. A file is binary when NULs or other control bytes run
+    # through what follows the zeroed head (UTF-16 files start with a BOM: above).
+    sample = head[:8192].lstrip(b"\x00")
+    if not sample:
+        return False  # nothing but NULs so far: the text, if any, comes later
+    if sample.count(b"\x00") > len(sample) // 10:
         return True
     controls = sum(1 for b in sample if b < 9 or 13 < b < 27 or 27 < b < 32)
     return controls > len(sample) // 10
