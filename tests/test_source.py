@@ -122,3 +122,42 @@ def test_a_log_with_a_stray_nul_or_a_zeroed_head_is_read_not_skipped(tmp_path: P
     result = ReadResult()
     list(read_inputs([str(binary)], result))
     assert dict(result.stats[0].skipped) == {"binary-file": 1}
+
+
+def test_a_walked_directory_passes_over_pipes_and_names_a_broken_link(tmp_path: Path) -> None:
+    """A named pipe in a walked directory made the run wait for ever for a writer; it is passed
+    over (given by name, a pipe is read: ``triage analyze <(pytest ...)``). A broken link is a
+    one-line error naming it once."""
+    import os
+    import threading
+
+    logs = tmp_path / "artifacts"
+    logs.mkdir()
+    (logs / "run.log").write_bytes(b"ERROR: boom\n")
+    os.mkfifo(logs / "pipe")
+    (logs / "gone.log").symlink_to(tmp_path / "nowhere")
+    result = ReadResult()
+    done: list[int] = []
+    walker = threading.Thread(
+        target=lambda: done.append(len(list(read_inputs([str(logs)], result)))), daemon=True
+    )
+    walker.start()
+    walker.join(10)
+    assert done, "the walk waited on the pipe"
+    by_name = {Path(s.path).name: s for s in result.stats}
+    assert set(by_name) == {"run.log", "gone.log"}
+    assert by_name["gone.log"].error == f"{logs / 'gone.log'}: No such file or directory"
+
+    pipe = tmp_path / "given"
+    os.mkfifo(pipe)
+
+    def write() -> None:
+        with open(pipe, "wb") as fh:
+            fh.write(b"line one\nline two\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    given = ReadResult()
+    list(read_inputs([str(pipe)], given))
+    writer.join(10)
+    assert given.stats[0].lines == 2

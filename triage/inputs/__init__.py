@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
+from triage.errors import InputError
 from triage.inputs import fastscan, sniff
 from triage.inputs.source import Counts, expand_paths, head_bytes, open_binary
 from triage.model import Event, InputStats
@@ -40,7 +41,8 @@ def read_inputs(
         try:
             stream = open_binary(path)
         except Exception as exc:  # unreadable file inside a directory: counted, not fatal
-            result.stats.append(InputStats(display, (), 0, 0, 0, (), f"{display}: {exc}"))
+            said = str(exc) if isinstance(exc, InputError) else f"{display}: {exc}"  # names it
+            result.stats.append(InputStats(display, (), 0, 0, 0, (), said))
             continue
         try:
             kind = sniff.file_kind(head_bytes(stream), path)

@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import re
+import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -74,8 +75,10 @@ def expand_paths(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
                 globs = inherited + _ignores_in(root)
                 for f in files:
                     rel = os.path.relpath(os.path.join(root, f), p)
-                    if not f.startswith(".") and not any(
-                        fnmatch(f, g) or fnmatch(rel, g) for g in globs
+                    if (
+                        not f.startswith(".")
+                        and not any(fnmatch(f, g) or fnmatch(rel, g) for g in globs)
+                        and not _special(os.path.join(root, f))
                     ):
                         found.append(os.path.join(root, f))
             out.extend(sorted(found))
@@ -86,6 +89,15 @@ def expand_paths(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
         else:
             raise InputError(f"{p}: no such file or directory")
     return out
+
+
+def _special(path: str) -> bool:
+    """A named pipe, socket or device met in a walked directory: not a log to read (opening a
+    pipe would wait for a writer for ever). Given by name, such a path is read (``<(cmd)``)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False  # a broken link: reading it says so, in one line
 
 
 def _ignores_in(directory: str) -> list[str]:
