@@ -27,6 +27,10 @@ def file_kind(head: bytes, path: str = "") -> str:
     return "stream"
 
 
+# Control bytes no text log holds (tab, newlines, form feed, escape and the like are text's).
+CONTROLS = bytes(b for b in range(32) if b < 9 or 13 < b < 27 or 27 < b < 32)
+
+
 def _looks_binary(head: bytes) -> bool:
     if not head:
         return False
@@ -41,5 +45,5 @@ def _looks_binary(head: bytes) -> bool:
         return False  # nothing but NULs so far: the text, if any, comes later
     if sample.count(b"\x00") > len(sample) // 10:
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 27 or 27 < b < 32)
+    controls = len(sample) - len(sample.translate(None, CONTROLS))
     return controls > len(sample) // 10
