@@ -161,3 +161,14 @@ def test_a_walked_directory_passes_over_pipes_and_names_a_broken_link(tmp_path: 
     list(read_inputs([str(pipe)], given))
     writer.join(10)
     assert given.stats[0].lines == 2
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    """A directory and a file inside it, or one path given twice: each file is read once, so no
+    input, line or event is counted twice."""
+    (tmp_path / "run.log").write_bytes(b"ERROR: boom\n")
+    (tmp_path / "app.log").write_bytes(b"started\n")
+    paths = [str(tmp_path), str(tmp_path / "run.log"), str(tmp_path / "." / "app.log")]
+    result = ReadResult()
+    list(read_inputs(paths, result))
+    assert sorted(Path(s.path).name for s in result.stats) == ["app.log", "run.log"]

@@ -88,6 +88,18 @@ def expand_paths(paths: list[str], exclude: tuple[str, ...] = ()) -> list[str]:
             out.append(p)
         else:
             raise InputError(f"{p}: no such file or directory")
+    return _once(out)
+
+
+def _once(paths: list[str]) -> list[str]:
+    """Each file once, where first named (a directory and a file in it, a path given twice)."""
+    seen: set[str] = set()
+    out = []
+    for p in paths:
+        real = p if p == "-" else os.path.realpath(p)
+        if real not in seen:
+            seen.add(real)
+            out.append(p)
     return out
 
 
