@@ -652,3 +652,24 @@ def test_summary_lines_collected_in_runs_read_as_fed_one_by_one(
     events.extend(parser.feed(len(lines) + 2, tail[0])[1])
     events.extend(parser.close())
     assert events == fed
+
+
+def test_a_closed_section_keeps_what_its_body_said_not_the_body() -> None:
+    """A run's sections wait for the short summary to learn their node ids; each is read as it
+    closes (its traceback, its text, the node id its locations give) and its body let go: a run
+    of 25,000 failures held every traceback until the summary (317 MB -> 110 MB peak)."""
+    lines = lines_of("short.log")
+    cut = lines.index(
+        "=========================== short test summary info ============================"
+    )
+    parser = PytestParser("run.log")
+    for no, line in enumerate(lines[:cut], 1):
+        parser.feed(no, line)
+    parser._end_section()
+    held = [sec for sec in parser.sections if sec.kind == "FAILURES"]
+    assert held and all(sec.body == [] for sec in held)
+    dup = next(sec for sec in held if sec.title == "test_duplicate_email")
+    assert dup.chain[-1].exc == "psycopg2.errors.UniqueViolation" and DUP in dup.text
+    assert dup.derived == MOD + "test_duplicate_email"  # what the summary would be asked for
+    events = parse("short.log")
+    assert failures_of(events)[(MOD + "test_duplicate_email", "call")].chain == dup.chain

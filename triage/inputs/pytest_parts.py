@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from triage.inputs.gate import Triggers
 from triage.inputs.textblocks import TEMPLATE_NEEDLES
 from triage.inputs.textblocks_lines import is_continuation
+from triage.model import Link
 from triage.pgerror.detail import CLIENT_CONNECTION
 
 # Default log_format "%(levelname)-8s %(name)s:%(filename)s:%(lineno)d %(message)s".
@@ -71,6 +72,10 @@ class Section:
     )  # line, end, level, text
     closed: bool = False  # a headerless --tb=line block ended by its one-line form
     record: list | None = None  # the log record being read: [line, end, level, text]
+    # What the body says, read when the section closes (Resolver.digest; the body is let go):
+    chain: tuple[Link, ...] = ()  # its traceback, outermost first
+    text: str = ""  # the failure's text
+    derived: str | None = None  # the node id its traceback locations give, if any
 
 
 @dataclass(slots=True)

@@ -103,7 +103,7 @@ class Resolver:
                     used.add(k)
                 test = named[k].test
             else:
-                test = self._derive(sec)
+                test = sec.derived or sec.title
             self._section_events(sec, test, events)
         runs = iter(passes.runs)  # in line order with the entries: no run comes between
         run = next(runs, None)
@@ -161,8 +161,7 @@ class Resolver:
         if sec.kind == "PASSES" or (test, sec.phase) in self.emitted:
             return
         self.emitted.add((test, sec.phase))
-        chain = parse_traceback(sec.body)
-        text = _link_text(chain[0]) if chain else _first_text(sec.body)
+        chain, text = sec.chain, sec.text
         outcome = "failed" if sec.phase == "call" else "error"
         events.append(
             Event(
@@ -223,6 +222,17 @@ class Resolver:
         occurrences of its error; the first run's copies in JUnit or reportlog are one)."""
         ids = (("worker", worker),) if worker else ()
         return (*ids, ("run", str(self.runs))) if self.runs > 1 else ids
+
+    def digest(self, sec: Section) -> None:
+        """Read a section's body as it closes (its traceback, its text, the node id its
+        locations give) and let the body go: a run's sections wait for the short summary, and
+        a run of 25,000 failures held their whole tracebacks until then."""
+        if sec.kind != "PASSES":
+            sec.chain = parse_traceback(sec.body)
+            sec.text = _link_text(sec.chain[0]) if sec.chain else _first_text(sec.body)
+        if sec.title is not None:
+            sec.derived = self._derive(sec)
+        sec.body = []
 
     def _derive(self, sec: Section) -> str:
         """No summary entry: take the module from a traceback location inside a test file."""

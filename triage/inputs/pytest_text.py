@@ -372,6 +372,7 @@ class PytestParser:
             if sec.kind == "PASSES" and not sec.logs:
                 pass  # a passing test's section makes events of its kept records only
             elif sec.body or sec.logs or sec.title is not None:
+                self.resolver.digest(sec)
                 self.sections.append(sec)
             self.section = None
 
