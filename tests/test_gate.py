@@ -226,29 +226,37 @@ def test_totals(n, tidy):
 """
 
 
+def verbose_run(tmp_path: Path, *options: str) -> Any:
+    (tmp_path / "test_suite.py").write_text(VERBOSE_SUITE)
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-v", *options, "-p", "no:cacheprovider", "test_suite.py"],
+        cwd=tmp_path,
+        env={**env, "COLUMNS": "80"},
+        capture_output=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("color", ["no", "yes"])
 @pytest.mark.parametrize("scanner", ["native", "python"])
 def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scanner: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scanner: str, color: str
 ) -> None:
     """pytest -v prints one line per test, and every one is a trigger: the reader reads such runs
     of triggers without asking the gate line by line (the native scanner takes them undecoded;
-    without it, the pytest parser takes them as a list), and reads the same."""
+    without it, the pytest parser takes them as a list), and reads the same. In colour (CI logs
+    often are), the codes are taken out of the block first, as the reader cleans each line: the
+    same events as the plain run's, just as fast."""
     if scanner == "native" and linescan.progress_run is None:
         if os.environ.get("CI"):
             raise AssertionError("CI builds the native scanner")
         pytest.skip("the C extension was not built here")
     if scanner == "python":
         monkeypatch.setattr(linescan, "progress_run", None)
-    (tmp_path / "test_suite.py").write_text(VERBOSE_SUITE)
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "test_suite.py"],
-        cwd=tmp_path,
-        env={**env, "COLUMNS": "80"},
-        capture_output=True,
-        check=False,
-    )
+    run = verbose_run(tmp_path, f"--color={color}")
     assert run.returncode == 1 and b"PASSED" in run.stdout and b"ERROR at teardown" in run.stdout
+    assert (b"\x1b[" in run.stdout) == (color == "yes")
     log = tmp_path / "run.log"
     log.write_bytes(run.stdout)
     same_both_ways([str(log)], monkeypatch)
@@ -292,6 +300,15 @@ def test_a_real_verbose_pytest_run_reads_the_same_and_asks_the_gate_rarely(
     tests = {(e.test, e.outcome, e.phase) for e in events if e.kind == "test"}
     assert ("test_suite.py::test_totals[97]", "failed", "call") in tests
     assert ("test_suite.py::test_totals[250]", "error", "teardown") in tests
+    if color == "yes":
+        plain = tmp_path / "plain.log"
+        plain.write_bytes(verbose_run(tmp_path, "--color=no").stdout)
+        plain_events, _ = read([str(plain)], monkeypatch, gate=True)
+
+        def shown(evs: list[Event]) -> list[tuple[Any, ...]]:
+            return [(e.line, e.test, e.outcome, e.phase, e.text) for e in evs if e.kind == "test"]
+
+        assert shown(events) == shown(plain_events)
 
 
 def _lines_for_packing() -> list[bytes]:

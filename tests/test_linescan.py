@@ -184,3 +184,30 @@ def test_utf8_check_on_real_text() -> None:
     data = (ROOT / "samples" / "node-vitest-pg" / "run.log").read_bytes()
     assert not data.isascii() and linescan.utf8_valid(data, 0, len(data))
     assert not linescan.utf8_valid(data + b"\xe2\x9d", 0, len(data) + 2)
+
+
+CODE_PIECES = [b"\x1b[", b"\x1b", b"[", b"0", b"32", b";", b"?", b"m", b"K", b"1m", b"\n", b"a"]
+CODE_PIECES += [b"\x1b[0m", b"\x1b[1;31m", b"\x1b[?25l", b"\xc3\xa9", b"\x1b\x1b[", b"9z"]
+
+
+@native
+@settings(max_examples=500, deadline=None)
+@given(parts=st.lists(st.sampled_from(CODE_PIECES), max_size=40), cut=st.integers(0, 3))
+def test_native_colour_codes_are_stripped_as_the_readers_pattern_strips_them(
+    parts: list[bytes], cut: int
+) -> None:
+    from triage.inputs.source import ANSI
+
+    assert linescan.CODES.pattern == ANSI.pattern.encode()  # one pattern, on bytes and text
+    data = b"".join(parts)
+    for start in (0, min(cut, len(data))):
+        end = max(start, len(data) - cut)
+        assert linescan.strip_codes(data, start, end) == linescan.strip_codes_py(data, start, end)
+
+
+def test_colour_codes_stripped_from_a_real_coloured_run() -> None:
+    data = b"test_x.py::test_a \x1b[32mPASSED\x1b[0m\x1b[32m   [ 50%]\x1b[0m\n\x1b[1m=== x ===\x1b[0m\n"
+    assert (
+        linescan.strip_codes(data, 0, len(data))
+        == b"test_x.py::test_a PASSED   [ 50%]\n=== x ===\n"
+    )

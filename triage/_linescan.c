@@ -832,6 +832,47 @@ static PyObject *linescan_utf8_valid(PyObject *self, PyObject *args) {
     return PyBool_FromLong(ok);
 }
 
+/* strip_codes(data, start, end) -> bytes: data[start:end] without the terminal colour codes the
+ * reader removes from a line (ESC "[" digits/";"/"?" then a letter: source.ANSI); any other ESC
+ * is kept. A code never holds a newline, so the lines stay the lines. */
+static PyObject *linescan_strip_codes(PyObject *self, PyObject *args) {
+    (void)self;
+    Py_buffer view;
+    Py_ssize_t start, end;
+    if (read_range(args, &view, &start, &end) < 0) return NULL;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, end > start ? end - start : 0);
+    if (!out) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    const unsigned char *d = (const unsigned char *)view.buf;
+    unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
+    Py_ssize_t n = 0, i = start;
+    Py_BEGIN_ALLOW_THREADS
+    while (i < end) {
+        const unsigned char *esc = memchr(d + i, 0x1b, (size_t)(end - i));
+        Py_ssize_t at = esc ? (Py_ssize_t)(esc - d) : end;
+        memcpy(o + n, d + i, (size_t)(at - i));
+        n += at - i;
+        i = at;
+        if (i >= end) break;
+        Py_ssize_t j = i + 1;
+        if (j < end && d[j] == '[') {
+            j++;
+            while (j < end && ((d[j] >= '0' && d[j] <= '9') || d[j] == ';' || d[j] == '?')) j++;
+            if (j < end && ((d[j] >= 'A' && d[j] <= 'Z') || (d[j] >= 'a' && d[j] <= 'z'))) {
+                i = j + 1; /* a code: dropped */
+                continue;
+            }
+        }
+        o[n++] = d[i++]; /* an ESC that starts no code: kept */
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (_PyBytes_Resize(&out, n) < 0) return NULL;
+    return out;
+}
+
 /* pytest -v progress lines ("tests/t.py::test_x[1] PASSED       [ 12%]"), as
  * triage.inputs.pytest_text.VERBOSE reads them, on plain ASCII lines only (anything else is
  * left to the Python reader): a first token holding "::", then up to the first " WORD" (one of
@@ -998,6 +1039,8 @@ static PyMethodDef methods[] = {
     {"_set_isa", linescan_set_isa, METH_O, "_set_isa(name) -> the previous one (tests only)"},
     {"utf8_valid", linescan_utf8_valid, METH_VARARGS,
      "utf8_valid(data, start, end) -> whether data[start:end] decodes as strict UTF-8"},
+    {"strip_codes", linescan_strip_codes, METH_VARARGS,
+     "strip_codes(data, start, end) -> data[start:end] without its terminal colour codes"},
     {"progress_run", linescan_progress_run, METH_VARARGS,
      "progress_run(data, start, end) -> (lines, stop, [(index, start, end, word)])"},
     {"select", (PyCFunction)(void (*)(void))linescan_select, METH_VARARGS | METH_KEYWORDS,

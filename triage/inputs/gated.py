@@ -69,6 +69,9 @@ class GatedLines:
                 yield lineno, single
                 continue
             if self.gate is not None and _valid(buf, start, end):
+                clean = source.uncoloured(buf, start, end)  # colour codes: the lines as the
+                if clean is not None:  # reader cleans them, so the gates can pass over them
+                    buf, start, end = clean, 0, len(clean)
                 packed = _pack(buf, start, end)
                 if packed is not None:
                     lineno, start = yield from self._run(packed.data, 0, packed.end, lineno, packed)

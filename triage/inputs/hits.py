@@ -24,6 +24,7 @@ from triage.inputs.source import (
     _Prefixed,
     iter_lines,
     pieces,
+    uncoloured,
 )
 
 # The only characters whose str.lower() holds ASCII letters (\u0130 -> 'i\u0307', Kelvin sign ->
@@ -100,6 +101,9 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             if wanted(single):
                 yield lineno, single
             continue
+        clean = uncoloured(buf, start, end)  # colour codes: every line would be a candidate
+        if clean is not None:
+            buf, start, end = clean, 0, len(clean)
         count, spans = linescan.select(buf, start, end, end, needles=needles, folded=folded)
         for index, s, e in spans:
             yield lineno + index + 1, _decode(buf[s:e], counts)

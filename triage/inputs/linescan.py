@@ -121,9 +121,19 @@ def utf8_valid_py(data: Buffer, start: int, end: int) -> bool:
     return True
 
 
+# The terminal colour codes source._clean removes from a line (source.ANSI, on bytes).
+CODES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def strip_codes_py(data: Buffer, start: int, end: int) -> bytes:
+    """data[start:end] without its colour codes (the reference)."""
+    return CODES.sub(b"", bytes(data[start:end]))
+
+
 NATIVE: Callable[..., Selected] | None = None
 select = select_py
 utf8_valid = utf8_valid_py
+strip_codes: Callable[[Buffer, int, int], bytes] = strip_codes_py
 # pytest -v lines in bulk (pytest_text.progress_run_py is the reference): native only
 progress_run: Callable[[Buffer, int, int], tuple[int, int, list[tuple[int, int, int, int]]]] | None
 progress_run = None
@@ -136,3 +146,4 @@ if not os.environ.get("TRIAGE_PURE_PYTHON"):
         NATIVE = select = _linescan.select
         utf8_valid = _linescan.utf8_valid
         progress_run = _linescan.progress_run
+        strip_codes = _linescan.strip_codes

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import mmap
 import os
 import re
 import stat
@@ -21,6 +22,7 @@ from fnmatch import fnmatch
 from typing import BinaryIO, cast
 
 from triage.errors import InputError
+from triage.inputs import linescan
 
 CHUNK = 8 << 20
 MAX_LINE = 1 << 20  # longer lines are cut to this and counted as "line-too-long"
@@ -313,19 +315,39 @@ def run_list(buf: bytes, start: int, end: int, counts: Counts) -> list[str]:
     text = _clean_run(buf, start, end)
     if text is None or buf.find(b"\r", start, end) >= 0 or buf[start : start + 1].isdigit():
         return list(run_texts(buf, start, end, counts))
-    if _DIGIT_AFTER_NEWLINE.search(buf, start, end - 1) is not None:
+    if (
+        buf.find(b"\x1b", start, end) >= 0  # a digit may follow a code: looked for in the text
+        or _DIGIT_AFTER_NEWLINE.search(buf, start, end - 1) is not None
+    ):
         return [_clean(line) if line[:1].isdigit() else line for line in text]
     return text
 
 
 def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:
-    """The lines of buf[start:end] (which ends with "\\n") when none needs _decode's repairs."""
-    if buf.find(b"\x00", start, end) >= 0 or buf.find(b"\x1b", start, end) >= 0:
+    """The lines of buf[start:end] (which ends with "\\n") when none needs _decode's repairs but
+    the removal of colour codes (done on the whole run: a code never holds a newline; a run with
+    a "\\r" is left to _decode, which strips a line's "\\r" before its codes)."""
+    if buf.find(b"\x00", start, end) >= 0:
+        return None
+    coloured = buf.find(b"\x1b", start, end) >= 0
+    if coloured and buf.find(b"\r", start, end) >= 0:
         return None
     try:
-        return buf[start : end - 1].decode("utf-8").split("\n")
+        text = buf[start : end - 1].decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return (ANSI.sub("", text) if coloured else text).split("\n")
+
+
+def uncoloured(buf: bytes | mmap.mmap, start: int, end: int) -> bytes | None:
+    """buf[start:end] without its colour codes, line for line, when it has some and removing
+    them from the bytes reads as _decode would line by line (valid UTF-8, no "\\r": _decode
+    strips a line's "\\r" before its codes; no NUL); else None."""
+    if buf.find(b"\x1b", start, end) < 0 or buf.find(b"\r", start, end) >= 0:
+        return None
+    if buf.find(b"\x00", start, end) >= 0 or not linescan.utf8_valid(buf, start, end):
+        return None
+    return linescan.strip_codes(buf, start, end)
 
 
 def _decode(raw: bytes, counts: Counts) -> str:
