@@ -6,6 +6,8 @@ import gzip
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from triage.errors import InputError
 from triage.inputs import ReadResult, read_inputs, source
@@ -172,3 +174,28 @@ def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     result = ReadResult()
     list(read_inputs(paths, result))
     assert sorted(Path(s.path).name for s in result.stats) == ["app.log", "run.log"]
+
+
+COLOUR_PIECES = [b"a", b"\x1b[32m", b"\x1b[0m", b"\x1b", b"[", b"\r", b"\x1b[K", b"1", b" ", b"m"]
+COLOUR_PIECES += [b"2024-05-01T12:00:00.1234567Z ", b"\xc3\xa9", b"\x1b[1;31m", b"31", b"\x1b[31"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(COLOUR_PIECES), max_size=8).map(b"".join), min_size=1, max_size=8
+    )
+)
+@example([b"1\x1b[31\x1b[0mm"])  # taking a code out makes one: a line is cleaned once
+@example([b"ok\r\x1b[K", b"\x1b[32mPASSED\x1b[0m\r"])
+def test_a_coloured_run_reads_as_each_of_its_lines_read_alone(lines: list[bytes]) -> None:
+    """Colour codes are taken out of a whole run (or block) at once where that gives what
+    cleaning each line alone gives (a code after a "\\r", an escape starting no code: line by
+    line), whatever the codes, carriage returns and stamps."""
+    buf = b"\n".join(lines) + b"\n"
+    want = [source._decode(line, Counts()) for line in lines]
+    assert list(source.run_texts(buf, 0, len(buf), Counts())) == want
+    assert source.run_list(buf, 0, len(buf), Counts()) == want
+    clean = source.uncoloured(buf, 0, len(buf))
+    if clean is not None:
+        assert [source._decode(line, Counts()) for line in clean[:-1].split(b"\n")] == want
