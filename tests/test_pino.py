@@ -217,3 +217,27 @@ def test_event_from_record_never_raises(obj):
 def test_normalise_time_never_raises(value):
     out = normalise_time(value)
     assert out is None or (len(out) == 24 and out.endswith("Z"))
+
+
+JSON_LOGGERS = Path(__file__).parent / "fixtures" / "json_loggers"
+
+
+def test_python_json_loggers_traceback_keys_hold_the_database_error() -> None:
+    """structlog puts the formatted traceback under "exception" (and a service may log the error
+    as an "error" string beside its "event"); python-json-logger puts it under "exc_info". Real
+    captures (capture.py): the unique violation is read from those keys, and the record's text is
+    its message, not the whole record."""
+    from triage.observe import observe
+
+    for name in ("structlog.jsonl", "python-json-logger.jsonl"):
+        result = ReadResult()
+        events = list(read_inputs([str(JSON_LOGGERS / name)], result))
+        kept = observe(events)
+        errors = [err for ob in kept for err in ob.errors]
+        assert errors, name
+        for err in errors:
+            assert (err.sqlstate, err.constraint) == ("23505", "triage_json_users_email_key")
+            assert err.key == (("email", "ada@example.com"),)
+        assert errors[0].driver == "psycopg"  # the traceback names the class
+        failed = [e for e in events if e.level == "error"]
+        assert [e.text for e in failed][:1] == ["signup failed"], name

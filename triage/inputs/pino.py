@@ -184,6 +184,9 @@ def _text(obj: dict[str, Any]) -> str | None:
         value = obj.get(key)
         if isinstance(value, str):
             return value
+    event = obj.get("event")  # structlog's message
+    if isinstance(event, str) and event:
+        return event
     for key in ERROR_KEYS:
         value = obj.get(key)
         if isinstance(value, dict):

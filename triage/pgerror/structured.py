@@ -21,6 +21,13 @@ MAX_ITEMS = 64
 MAX_STR = 1 << 20
 
 # Structured key -> our field; the first present wins.
+# Where JSON loggers put a formatted traceback or an error's text next to the record's message:
+# structlog ("exception"), python-json-logger ("exc_info"), Logstash/ECS-style ("stack_trace"),
+# zap, logrus and zerolog ("error" as a string).
+TRACEBACK_KEYS = (
+    "exception", "exc_info", "exc_text", "stack_trace", "stacktrace", "traceback", "error", "err"
+)  # fmt: skip
+
 PG_KEYS: tuple[tuple[str, str], ...] = (
     ("detail", "detail"),
     ("details", "detail"),
@@ -201,8 +208,12 @@ def _own(node: dict[str, Any], depth: int, typ: str | None, inherited: str | Non
         if is_sqlstate(code) and PG_COMPANIONS.intersection(node):
             return [_pg_fields(node, code, message, typ, _driver_for(node, typ, inherited))]
     if depth == 0 and "stack" not in node:
-        text = node.get("msg")
-        return parse_text(text)[0] if isinstance(text, str) and len(text) <= MAX_STR else []
+        found: list[Fields] = []
+        for key in ("msg", *TRACEBACK_KEYS):
+            text = node.get(key)
+            if isinstance(text, str) and len(text) <= MAX_STR:
+                found.extend(parse_text(text)[0])
+        return found
     if not message and not isinstance(node.get("stack"), str):
         return []
     if any(isinstance(node.get(k), dict) for k in ("parent", "original", "driverError")):
