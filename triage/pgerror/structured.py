@@ -20,7 +20,6 @@ MAX_DEPTH = 6
 MAX_ITEMS = 64
 MAX_STR = 1 << 20
 
-# Structured key -> our field; the first present wins.
 # Where JSON loggers put a formatted traceback or an error's text next to the record's message:
 # structlog ("exception"), python-json-logger ("exc_info"), Logstash/ECS-style ("stack_trace"),
 # zap, logrus and zerolog ("error" as a string).
@@ -28,6 +27,7 @@ TRACEBACK_KEYS = (
     "exception", "exc_info", "exc_text", "stack_trace", "stacktrace", "traceback", "error", "err"
 )  # fmt: skip
 
+# Structured key -> our field; the first present wins.
 PG_KEYS: tuple[tuple[str, str], ...] = (
     ("detail", "detail"),
     ("details", "detail"),
