@@ -573,6 +573,11 @@ PROGRESS_EDGES = [
     b"tests/test_orders.py::test_long_name\x7f PASSED [ 50%]",
     b"tests/test_orders.py::test_long_name\tx PASSED             [ 50%]",
     b"tests/test_orders.py::test_long_name[a|b] PASSED            [ 50%]",
+    # CRLF (a log written on Windows): the reader drops one "\r" before the "\n"
+    b"t.py::x PASSED [ 50%]\r",
+    b"t.py::x PASSED [ 50%]\r\r",
+    b"t.py::x PASSED [ 50%]\rx",
+    b"\r",
 ]
 
 
@@ -598,6 +603,21 @@ def test_the_native_progress_scan_equals_its_reference(lines: list[bytes], skip:
         start += len(line) + 1
     start = min(start, len(data))
     assert linescan.progress_run(data, start, len(data)) == progress_run_py(data, start, len(data))
+
+
+def test_a_crlf_verbose_log_is_taken_by_the_native_scan_as_its_lf_twin_is() -> None:
+    """pytest -v written on Windows ends its lines with "\\r\\n": the scan takes them (the
+    reader drops the "\\r"), marking the same lines, each ending before its "\\r"."""
+    if linescan.progress_run is None:
+        if os.environ.get("CI"):
+            raise AssertionError("CI builds the native scanner")
+        pytest.skip("the C extension was not built here")
+    lf = b"".join(line + b"\n" for line in REAL_V)
+    crlf = lf.replace(b"\n", b"\r\n")
+    got, want = linescan.progress_run(crlf, 0, len(crlf)), linescan.progress_run(lf, 0, len(lf))
+    assert got[0] == want[0] == len(REAL_V) and got[1] == len(crlf)
+    assert [crlf[s:e] for _, s, e, _ in got[2]] == [lf[s:e] for _, s, e, _ in want[2]]
+    assert got == progress_run_py(crlf, 0, len(crlf))
 
 
 def test_each_edge_line_is_read_alike_by_the_scanner_and_its_reference() -> None:

@@ -967,7 +967,8 @@ static int marks_push(PyObject *marks, Py_ssize_t index, Py_ssize_t s, Py_ssize_
 
 /* progress_run(data, start, end) -> (lines, stop, marks): how many whole lines from start are
  * -v progress lines, where they end, and (index, start, end, word) for the ones a reader must
- * look at: the first, the last, and each ERROR line with the lines on either side. */
+ * look at: the first, the last, and each ERROR line with the lines on either side. A line may end
+ * with "\r\n" (the reader drops the "\r"): its mark ends before the "\r". */
 static PyObject *linescan_progress_run(PyObject *self, PyObject *args) {
     (void)self;
     Py_buffer view;
@@ -984,7 +985,8 @@ static PyObject *linescan_progress_run(PyObject *self, PyObject *args) {
     while (pos < end) {
         const unsigned char *nl = memchr(d + pos, '\n', (size_t)(end - pos));
         if (!nl) break;
-        Py_ssize_t e = (Py_ssize_t)(nl - d);
+        Py_ssize_t e = (Py_ssize_t)(nl - d), next = e + 1;
+        if (e > pos && d[e - 1] == '\r') e--; /* CRLF: the reader drops the "\r" */
         int w = progress_word(d + pos, e - pos);
         if (w < 0) break;
         int mark = count == 0 || pending || w == WORD_ERROR;
@@ -998,7 +1000,7 @@ static PyObject *linescan_progress_run(PyObject *self, PyObject *args) {
         pending = w == WORD_ERROR;
         prev_s = pos, prev_e = e, prev_w = w;
         count++;
-        pos = e + 1;
+        pos = next;
     }
     if (count > 0 && marked != count - 1 && marks_push(marks, count - 1, prev_s, prev_e, prev_w) < 0)
         goto fail;

@@ -391,14 +391,16 @@ def progress_run_py(
     data: bytes, start: int, end: int
 ) -> tuple[int, int, list[tuple[int, int, int, int]]]:
     """What linescan.progress_run (native) must return: how many whole lines from ``start`` are
-    plain-ASCII -v lines (not "[" or "{" first, no " | {"), where they end, and (index, start,
-    end, word index) for the first, the last and each ERROR line with its neighbours."""
+    plain-ASCII -v lines (not "[" or "{" first, no " | {"; a "\\r" before the "\\n" is dropped,
+    as the reader drops it), where they end, and (index, start, end, word index) for the first,
+    the last and each ERROR line with its neighbours (end: before the "\\r")."""
     lines: list[tuple[int, int, int]] = []
     pos = start
     while pos < end:
-        e = data.find(b"\n", pos, end)
-        if e < 0:
+        nl = data.find(b"\n", pos, end)
+        if nl < 0:
             break
+        e = nl - 1 if nl > pos and data[nl - 1 : nl] == b"\r" else nl
         raw = data[pos:e]
         if raw[:1] in (b"[", b"{") or b"| {" in raw or _NOT_PLAIN.search(raw):
             break
@@ -406,7 +408,7 @@ def progress_run_py(
         if v is None:
             break
         lines.append((pos, e, WORDS.index(v.group(2))))
-        pos = e + 1
+        pos = nl + 1
     if not lines:
         return 0, start, []
     marked = marked_lines([WORDS[word] == "ERROR" for _, _, word in lines])
