@@ -185,12 +185,11 @@ def test_pino_pretty_after_a_jest_run_is_left_to_the_pretty_reader(tmp_path):
     events = list(read_inputs([str(mixed)], ReadResult()))
     offset = jest.count("\n")
     records = [ev for ev in events if ev.fmt == "pino-pretty"]
+    # the WARN and ERROR records (the INFO ones are quiet: no Event, see test_pino_pretty)
     assert [(ev.line - offset, ev.end_line - offset) for ev in records] == [
-        (1, 1),
         (2, 4),
         (5, 26),
         (27, 40),
-        (42, 42),
     ]
-    assert records[1].id_value("reqId") == "req-1"
+    assert records[0].id_value("reqId") == "req-1"
     assert len([ev for ev in events if ev.fmt == "jest-text" and ev.kind == "test"]) == 5

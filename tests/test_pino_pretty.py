@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, read_inputs
+from triage.inputs import ReadResult, pino_pretty, read_inputs
 from triage.inputs.pino_pretty import PrettyParser
 
 NODE = Path(__file__).parent / "fixtures" / "node"
@@ -20,6 +20,14 @@ SOURCE = [
     if line.startswith("{")
 ]
 VARIANTS = ["pretty-default", "pretty-t", "pretty-S", "pretty-lt", "pretty-v8"]
+QUIET_LEVELS = pino_pretty.QUIET_LEVELS
+
+
+@pytest.fixture(autouse=True)
+def every_record_loud(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check how each record is rebuilt, quiet ones too (an INFO record with no
+    error-like word yields no Event: see the last tests)."""
+    monkeypatch.setattr(pino_pretty, "QUIET_LEVELS", frozenset())
 
 
 def pretty_events(name: str) -> list:
@@ -120,3 +128,35 @@ def test_parser_never_raises_on_arbitrary_lines(lines):
         claimed, events = parser.feed(no, line)
         assert isinstance(claimed, bool)
     parser.close()
+
+
+def test_a_quiet_record_yields_no_event_as_its_json_twin_is_passed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An INFO-or-lower record holding none of pino's quiet-record needles yields no Event, as
+    the same record written as JSON is passed over unread (a big pretty log is mostly such
+    records); a WARN or ERROR record, or an INFO one naming an error or a 5xx status, does."""
+    monkeypatch.setattr(pino_pretty, "QUIET_LEVELS", QUIET_LEVELS)
+    for name in VARIANTS:
+        events = pretty_events(name)
+        assert [ev.level for ev in events] == ["warn", "error", "error"], name
+        assert events[1].data["err"] == SOURCE[2]["err"]
+    parser = PrettyParser("x.log")
+    lines = [
+        "[01:26:11.490] INFO (api/20863): request completed",
+        "    res: {",
+        '      "statusCode": 503',
+        "    }",
+        "[01:26:11.491] INFO (api/20863): request completed",
+        "    statusCode: 200",
+        "[01:26:11.492] DEBUG (api/20863): retry attempt 2",
+        '[01:26:11.493] INFO (api/20863): request completed {"statusCode":500}',  # -S
+    ]
+    events = [ev for no, line in enumerate(lines, 1) for ev in parser.feed(no, line)[1]]
+    events += parser.close()
+    assert [(ev.line, ev.text) for ev in events] == [
+        (1, "request completed"),  # a 5xx inside an object
+        (7, "retry attempt 2"),  # an attempt
+        (8, "request completed"),  # a 5xx in single-line JSON
+    ]
+    assert events[0].data["res"] == {"statusCode": 503}

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from triage.inputs.gate import Quiet, Triggers
+from triage.inputs.jsonrec import FAST_NEEDLES
 from triage.inputs.pino import event_from_record, normalise_time
 from triage.model import Event
 
@@ -30,6 +31,11 @@ STACK_KEY = re.compile(r'^(?P<indent>\s*)"stack":$')
 # A header starts with "[time]" or a level word (see gate.py).
 IDLE = Quiet(Triggers(prefixes=(b"[", *(w.encode() + b" " for w in _LEVELS.split("|")))))
 MAX_RECORD_LINES = 2000  # a runaway block is closed rather than buffered without end
+# A record at info level or below holding none of these, in any of its lines, is quiet: no Event,
+# as the same record written as JSON is passed over unread (jsonrec.FAST_NEEDLES, and the status
+# codes as pino-pretty prints them: a top-level property, inside an object, single-line JSON).
+QUIET_LEVELS = frozenset((10, 20, 30))
+LOUD = (*(n.decode() for n in FAST_NEEDLES), "Code: 5", "status: 5", 'Code": 5', 'status": 5')
 
 
 @dataclasses.dataclass
@@ -40,6 +46,7 @@ class _Record:
     block_key: str | None = None
     block: list[str] = dataclasses.field(default_factory=list)
     lines: int = 1
+    loud: bool = True  # not a quiet record (see LOUD)
 
 
 class PrettyParser:
@@ -56,13 +63,16 @@ class PrettyParser:
         if rec is not None and line.startswith("    ") and rec.lines < MAX_RECORD_LINES:
             rec.lines += 1
             rec.end = no
+            if not rec.loud and any(n in line for n in LOUD):
+                rec.loud = True
             self._property(rec, line)
             return True, []
         done = self._finish()
         head = _header(line) if line[:1] in "[TDIWEFU" else None
         if head is None:
             return False, done
-        self.record = _Record(line=no, obj=head, end=no)
+        loud = head["level"] not in QUIET_LEVELS or any(n in line for n in LOUD)
+        self.record = _Record(line=no, obj=head, end=no, loud=loud)
         return True, done
 
     def quiet(self) -> Quiet | None:
@@ -96,6 +106,8 @@ class PrettyParser:
         if rec is None:
             return []
         self.record = None
+        if not rec.loud:
+            return []  # a quiet record: nothing observe would keep
         if rec.block_key is not None:  # unterminated block: keep what parses
             rec.obj[rec.block_key] = _parse_block(rec.block + ["}" if rec.block[0] == "{" else "]"])
         try:
