@@ -101,11 +101,30 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             if wanted(single):
                 yield lineno, single
             continue
-        clean = uncoloured(buf, start, end)  # colour codes: every line would be a candidate
-        if clean is not None:
-            buf, start, end = clean, 0, len(clean)
-        count, spans = linescan.select(buf, start, end, end, needles=needles, folded=folded)
+        count, spans, buf = select_hits(buf, start, end, end, needles, folded)
         for index, s, e in spans:
             yield lineno + index + 1, _decode(buf[s:e], counts)
         lineno += count
     counts.lines = lineno
+
+
+def select_hits(
+    data: Any,
+    first: int,
+    stop: int,
+    end: int,
+    needles: tuple[bytes, ...],
+    folded: tuple[bytes, ...],
+) -> tuple[int, list[tuple[int, int, int]], Any]:
+    """linescan.select for the key search, and the bytes its spans point into: a block with
+    colour codes is searched with them taken out (each would make its line a candidate)."""
+    if stop > first:
+        last = data.find(b"\n", stop - 1, end) + 1 or end  # the end of the last line in range
+        clean = uncoloured(data, first, last)
+        if clean is not None:
+            count, spans = linescan.select(
+                clean, 0, len(clean), len(clean), needles=needles, folded=folded
+            )
+            return count, spans, clean
+    count, spans = linescan.select(data, first, stop, end, needles=needles, folded=folded)
+    return count, spans, data

@@ -12,10 +12,9 @@ import codecs
 import os
 from collections.abc import Iterator
 
-from triage.inputs import linescan
 from triage.inputs.fastscan import MIN_SIZE, close, line_block, map_blocks, numbered
-from triage.inputs.hits import Wanted, iter_hit_lines
-from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary, uncoloured
+from triage.inputs.hits import Wanted, iter_hit_lines, select_hits
+from triage.inputs.source import MAX_LINE, Counts, _decode, open_binary
 
 
 def iter_file_hits(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
@@ -62,15 +61,7 @@ def scan_hits(
     (lines in range, [(index, raw line)])."""
     data, first, stop, n = line_block(path, start, end)
     try:
-        if stop > first:  # colour codes would make every line a candidate: removed first
-            last = data.find(b"\n", stop - 1, n) + 1 or n  # the end of the last line in range
-            clean = uncoloured(data, first, last)
-            if clean is not None:
-                lines, spans = linescan.select(
-                    clean, 0, len(clean), len(clean), needles=needles, folded=folded
-                )
-                return lines, numbered(clean, spans)
-        lines, spans = linescan.select(data, first, stop, n, needles=needles, folded=folded)
-        return lines, numbered(data, spans)
+        lines, spans, searched = select_hits(data, first, stop, n, needles, folded)
+        return lines, numbered(searched, spans)
     finally:
         close(data)
