@@ -75,12 +75,9 @@ class Resolver:
         self.emitted.clear()
         self.live_seen.clear()
 
-    def resolve(
-        self, entries: list[Entry], sections: list[Section], passes: Passes | None = None
-    ) -> list[Event]:
+    def resolve(self, entries: list[Entry], sections: list[Section], passes: Passes) -> list[Event]:
         """The events of one report's sections and summary entries (``entries`` and the
         PASSED lines in ``passes``), sections first."""
-        passes = passes or Passes()
         used: set[int] = set()
         events: list[Event] = []
         failed = [k for k, e in enumerate(entries) if e.word == "FAILED"]
@@ -120,31 +117,14 @@ class Resolver:
 
     def _pass_events(self, numbers: list[int], lines: list[str], events: list[Event]) -> None:
         """The events of a run of PASSED lines: one per test the log did not pass before."""
-        seen, passed = self.passed_lines, self.passed
+        seen = self.passed_lines
         if seen.issuperset(lines):
             return  # the same tests passed in an earlier run
         for no, line in zip(numbers, lines, strict=True):
-            if line in seen:
-                continue
-            seen.add(line)
-            test, message = split_summary(line[7:])
-            if test in passed:
-                continue
-            passed.add(test)
-            events.append(
-                Event(
-                    self.path,
-                    no,
-                    FMT,
-                    "test",
-                    message or f"PASSED {test}",
-                    test=test,
-                    outcome="passed",
-                    phase="call",
-                    ids=self._ids(self.workers.get(test)),
-                    end_line=no,
-                )
-            )
+            if line not in seen:
+                seen.add(line)
+                test, message = split_summary(line[7:])
+                self._entry_event(Entry("PASSED", test, message, no, no), events)
 
     def _section_events(self, sec: Section, test: str, events: list[Event]) -> None:
         worker = sec.worker or self.workers.get(test)
