@@ -194,8 +194,7 @@ def test_a_coloured_run_reads_as_each_of_its_lines_read_alone(lines: list[bytes]
     line), whatever the codes, carriage returns and stamps."""
     buf = b"\n".join(lines) + b"\n"
     want = [source._decode(line, Counts()) for line in lines]
-    assert list(source.run_texts(buf, 0, len(buf), Counts())) == want
-    assert source.run_list(buf, 0, len(buf), Counts()) == want
+    assert source.run_texts(buf, 0, len(buf), Counts()) == want
     clean = source.uncoloured(buf, 0, len(buf))
     if clean is not None:
         assert [source._decode(line, Counts()) for line in clean[:-1].split(b"\n")] == want

@@ -139,7 +139,7 @@ class GatedLines:
                                 index += taken
                                 pos = stop
                                 continue
-                        texts = list(source.run_texts(buf, pos, run_end, counts))
+                        texts = source.run_texts(buf, pos, run_end, counts)
                         taken = 0
                         if self.take is not None and not waiting:
                             taken = self.take(texts)  # pytest -v lines, read all at once
@@ -198,7 +198,7 @@ class GatedLines:
         packed: _Packed | None,
     ) -> None:
         """Hand the lines passed over, [pos, at) (lines index to nxt), to the first parser."""
-        texts = source.run_list(buf, pos, at, self.counts)
+        texts = source.run_texts(buf, pos, at, self.counts)
         numbers: Sequence[int] = range(base + index + 1, base + nxt + 1)
         if packed is not None:
             numbers = [base + n + 1 for n in packed.lines[index:nxt]]

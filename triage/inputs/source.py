@@ -295,32 +295,23 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def run_texts(buf: bytes, start: int, end: int, counts: Counts) -> Iterator[str]:
-    """The cleaned lines of buf[start:end] (whole lines, ending with "\\n")."""
-    # the common case, a whole run of clean lines, is decoded and split in C
-    text = _clean_run(buf, start, end)
-    if text is None:
-        for raw in buf[start : end - 1].split(b"\n"):
-            yield _decode(raw, counts)
-    else:
-        for line in text:
-            yield _clean(line) if line[-1:] == "\r" or line[:1].isdigit() else line
-
-
 _DIGIT_AFTER_NEWLINE = re.compile(rb"\n[0-9]")
 
 
-def run_list(buf: bytes, start: int, end: int, counts: Counts) -> list[str]:
-    """``list(run_texts(...))``, without a Python step per line when none needs cleaning."""
+def run_texts(buf: bytes, start: int, end: int, counts: Counts) -> list[str]:
+    """The cleaned lines of buf[start:end] (whole lines, ending with "\\n"): decoded and split
+    in C, with a Python step only for the lines cleaning may change (a "\\r", a digit first)."""
     text = _clean_run(buf, start, end)
-    if text is None or buf.find(b"\r", start, end) >= 0 or buf[start : start + 1].isdigit():
-        return list(run_texts(buf, start, end, counts))
+    if text is None:
+        return [_decode(raw, counts) for raw in buf[start : end - 1].split(b"\n")]
     if (
-        buf.find(b"\x1b", start, end) >= 0  # a digit may follow a code: looked for in the text
-        or _DIGIT_AFTER_NEWLINE.search(buf, start, end - 1) is not None
+        buf.find(b"\r", start, end) < 0
+        and buf.find(b"\x1b", start, end) < 0  # a digit may follow a code: looked for in the text
+        and not buf[start : start + 1].isdigit()
+        and _DIGIT_AFTER_NEWLINE.search(buf, start, end - 1) is None
     ):
-        return [_clean(line) if line[:1].isdigit() else line for line in text]
-    return text
+        return text
+    return [_clean(line) if line[-1:] == "\r" or line[:1].isdigit() else line for line in text]
 
 
 def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:
