@@ -19,7 +19,7 @@ import itertools
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
@@ -357,17 +357,9 @@ class _Selection:
 
 
 def _args(part: Part) -> dict[str, Any]:
-    """linescan.select's keywords for a part."""
-    return {
-        "keep_unless": part.keep_unless,
-        "prefixes": part.prefixes,
-        "suffixes": part.suffixes,
-        "needles": part.needles,
-        "folded": part.folded,
-        "quiet": part.quiet,
-        "empty": part.empty,
-        "stamps": True,  # prefixes are compared after a GitHub stamp, as _clean drops it
-    }
+    """linescan.select's keywords for a part (its fields are those keywords), with ``stamps``:
+    prefixes are compared after a GitHub stamp, as _clean drops it."""
+    return {**{f.name: getattr(part, f.name) for f in fields(part)}, "stamps": True}
 
 
 def _next_quiet(buf: bytes, pos: int, end: int) -> int:
