@@ -4,8 +4,7 @@ that mentions them in time order (created -> deleted -> insert failed)."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,8 +69,8 @@ class Lifecycle:
 def key_values(finding: Finding) -> list[str]:
     """The values worth tracing: the root's key, then other occurrences' keys, trivial ones out."""
     out: list[str] = []
-    for err in (finding.root, *finding.occurrences):
-        for _, value in err.key:
+    for key in (finding.root.key, *finding.keys):
+        for _, value in key:
             v = value.strip()
             if v not in SKIP_VALUES and v not in out and len(v) <= 200:
                 out.append(v)
@@ -85,9 +84,15 @@ def _matcher(value: str) -> re.Pattern[str] | None:
     return None
 
 
+# Whether an occurrence of a fingerprint was read from a path at a line in [lo, hi]
+# (ErrorStore.occurred): a line just after one is part of that failure.
+Occurred = Callable[[str, str, int, int], bool]
+
+
 def trace(
     paths: Sequence[str],
     findings: Iterable[Finding],
+    occurred: Occurred,
     display: dict[str, str] | None = None,
     exclude: tuple[str, ...] = (),
 ) -> dict[str, Lifecycle]:
@@ -102,7 +107,7 @@ def trace(
         if values:
             wanted[f.id] = values
             by_id[f.id] = f
-            near = {c.lower() for e in f.occurrences for c, _ in e.key}
+            near = {c.lower() for key in f.keys for c, _ in key}
             near |= {t.lower() for t in (f.root.table, f.root.referenced_table) if t}
             for v in values:
                 if len(v) < SHORT:
@@ -142,7 +147,7 @@ def trace(
             continue
         except (OSError, EOFError):
             pass
-    return {fid: _lifecycle(by_id[fid], vs, hits, counts) for fid, vs in wanted.items()}
+    return {fid: _lifecycle(by_id[fid], vs, hits, counts, occurred) for fid, vs in wanted.items()}
 
 
 def _lifecycle(
@@ -150,12 +155,8 @@ def _lifecycle(
     values: list[str],
     hits: dict[str, list[tuple[str, int, str]]],
     counts: dict[str, int],
+    occurred: Occurred,
 ) -> Lifecycle:
-    occurred: dict[str, list[int]] = {}  # path -> lines where the finding occurred, sorted
-    for e in finding.occurrences:
-        occurred.setdefault(e.location.path, []).append(e.location.line)
-    for lines in occurred.values():
-        lines.sort()
     table = (finding.root.table or "").lower()
     parent = (finding.root.referenced_table or "").lower()
     seen: set[tuple[str, int]] = set()
@@ -167,9 +168,7 @@ def _lifecycle(
             if (path, line) in seen:
                 continue
             seen.add((path, line))
-            near = occurred.get(path, ())
-            k = bisect_left(near, line - 3)
-            near_occurrence = k < len(near) and near[k] <= line  # 0 to 3 lines before
+            near_occurrence = occurred(finding.fingerprint, path, line - 3, line)  # 0-3 before
             mentions.append(
                 Mention(
                     path,

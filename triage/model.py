@@ -135,18 +135,25 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Finding:
-    """One root cause: its occurrences, the failures it explains, and the evidence."""
+    """One root cause: its occurrences, the failures it explains, and the evidence.
+
+    ``root`` is the first occurrence read (readable inputs first), with the fields only later
+    copies carried filled in; ``count`` counts the occurrences, copies of one error read from
+    several inputs once; ``keys`` are their distinct keys, in order (the first MAX_KEYS)."""
 
     id: str
     fingerprint: str
     root: DbError
-    occurrences: tuple[DbError, ...]
+    count: int
+    last: DbError  # the last occurrence
     explains: tuple[str, ...]
     evidence: tuple[Evidence, ...]
     confidence: str  # high | medium | low
     cascades: int = 0
     pattern: Any = None  # catalog.Match or None
     extras: dict[str, Any] = field(default_factory=dict)
+    drivers: tuple[str, ...] = ()  # every driver an occurrence named, sorted
+    keys: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 Most input lines are noise; an Event is kept only when it holds a database error, is a failure a
 person would see (failed test, error log, HTTP 5xx, traceback), or is a warning / retry notice that
-the claim check and the recovered-noise rule need. Memory therefore grows with errors, not input.
+the claim check and the recovered-noise rule need. Given an ErrorStore, the observations holding
+errors go to it (on disk) and only the rest stay in memory (``held``): failures, retries and
+success notices. Memory then grows with the failures a report lists, not with the errors read.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from triage.inputs import testid
 from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
 from triage.pgerror import Shared, extract
+
+if TYPE_CHECKING:
+    from triage.correlate.store import ErrorStore
 
 RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
 SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
@@ -35,6 +41,7 @@ class Observation:
     # (a test runner's text interleaved with the pino lines of the code under test).
     near_time: str | None = None
     near_pid: str | None = None
+    at: int = 0  # its place among all the observations kept (in memory or in a store)
 
     @property
     def rank(self) -> int:
@@ -55,12 +62,19 @@ def is_report_file(path: str) -> bool:
     return path.endswith((".xml", ".jsonl"))
 
 
-def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list[Observation]:
+def observe(
+    events: Iterable[Event],
+    passed: list[Passed] | None = None,
+    store: ErrorStore | None = None,
+) -> list[Observation]:
     """Keep the events that matter for correlation, with their extracted database errors.
 
     Passing tests are appended to ``passed`` when a list is given (the claim check reads them).
+    With a ``store``, the observations holding errors are added to it (but recovered warnings)
+    and only those ``held`` are returned; without one, every observation is.
     """
     kept: list[Observation] = []
+    at = 0
     shared = Shared()
     passed_seen: set[tuple[str, bool]] = set()
     last_time: dict[str, str] = {}
@@ -102,18 +116,39 @@ def observe(events: Iterable[Event], passed: list[Passed] | None = None) -> list
                 # it later. Kept, thousands of server-log records would hold hundreds of MB; and
                 # a log of errors repeats its texts and ids: the kept records share them.
                 ev = replace(ev, data=None, text=shared(ev.text), ids=shared(ev.ids))
-            kept.append(
-                Observation(
-                    seq,
-                    ev,
-                    x.errors,
-                    x.wrapper,
-                    x.http_status,
-                    ev.time or last_time.get(ev.path),
-                    near_pid,
-                )
+            ob = Observation(
+                seq,
+                ev,
+                x.errors,
+                x.wrapper,
+                x.http_status,
+                ev.time or last_time.get(ev.path),
+                near_pid,
+                at,
             )
+            at += 1
+            if store is None:
+                kept.append(ob)
+                continue
+            if ob.errors and not is_recovered_warning(ob):
+                store.add(ob)
+            if held(ob):
+                kept.append(ob)
     return kept
+
+
+def held(ob: Observation) -> bool:
+    """Whether correlation reads the observation from memory, not only from the ErrorStore: a
+    failure, a retried warning or a success notice (rule 6 reads those), or one with no error."""
+    return not ob.errors or is_failure(ob) or is_recovered_warning(ob) or is_success_notice(ob)
+
+
+def is_recovered_warning(ob: Observation) -> bool:
+    return ob.rank == WARN and ob.event.kind != "test" and bool(RETRY.search(ob.event.text or ""))
+
+
+def is_success_notice(ob: Observation) -> bool:
+    return ob.rank < WARN and bool(SUCCESS.search(ob.event.text or ""))
 
 
 def is_failure(ob: Observation) -> bool:

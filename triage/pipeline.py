@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from triage.correlate import Correlation, correlate
+from triage.correlate import Correlation, ErrorStore, correlate
 from triage.inputs import ReadResult, read_inputs
 from triage.model import InputStats
 from triage.observe import Passed, observe
@@ -55,14 +55,13 @@ def analyze(
 
     catalog = load_catalog(options.pattern_dirs, cwd=options.cwd)
     result = ReadResult()
-    with spooled_stdin(paths) as (real_paths, display):
+    with spooled_stdin(paths) as (real_paths, display), ErrorStore() as store:
         display = {**display, **dict(options.labels)}
         passed: list[Passed] = []
-        observations = observe(
-            _shown(read_inputs(real_paths, result, progress, options.exclude), display), passed
-        )
-        corr = correlate(observations, window=options.window)
-        lifecycles = _lifecycles(real_paths, corr, display, options.exclude)
+        events = read_inputs(real_paths, result, progress, options.exclude)
+        observations = observe(_shown(events, display), passed, store)
+        corr = correlate(observations, store, options.window)
+        lifecycles = _lifecycles(real_paths, corr, display, options.exclude, store)
     stats = tuple(replace(s, path=display.get(s.path, s.path)) for s in result.stats)
     matches: dict[str, Any] = {}
     near: dict[str, list[str]] = {}
@@ -108,11 +107,15 @@ def _shown(events: Iterator[Any], display: dict[str, str]) -> Iterator[Any]:
 
 
 def _lifecycles(
-    paths: list[str], corr: Correlation, display: dict[str, str], exclude: tuple[str, ...]
+    paths: list[str],
+    corr: Correlation,
+    display: dict[str, str],
+    exclude: tuple[str, ...],
+    store: ErrorStore,
 ) -> dict[str, Any]:
     from triage.lifecycle import trace
 
-    return trace(paths, corr.findings, display, exclude)
+    return trace(paths, corr.findings, store.occurred, display, exclude)
 
 
 def _claim(reported: str, corr: Correlation, passed: list[Passed]) -> ClaimResult:

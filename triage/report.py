@@ -196,7 +196,7 @@ def _finding(f: Finding, report: Report) -> dict[str, Any]:
     e = f.root
     match = report.matches.get(f.id)
     pattern = match.pattern if match else None
-    last = f.occurrences[-1]
+    last = f.last
     title = pattern.title if pattern and not getattr(match, "generic", False) else None
     return {
         "id": f.id,
@@ -219,14 +219,14 @@ def _finding(f: Finding, report: Report) -> dict[str, Any]:
         "key": dict(e.key),
         "trigger": e.trigger,
         "driver": e.driver,
-        "drivers": sorted({o.driver for o in f.occurrences if o.driver}),
+        "drivers": list(f.drivers),
         "message": e.message,
         "detail": e.detail,
         "hint": e.hint,
         "context": e.context,
         "statement": e.statement,
         "severity": e.severity,
-        "occurrences": len(f.occurrences),
+        "occurrences": f.count,
         "first": {"path": e.location.path, "line": e.location.line, "time": e.time},
         "last": {"path": last.location.path, "line": last.location.line, "time": last.time},
         "explains": list(f.explains),

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from triage.correlate.findings import build_findings
 from triage.correlate.fingerprint import fingerprint, mask
 from triage.correlate.groups import Recovered, failure_groups, real_errors, recovered_warnings
-from triage.correlate.scopes import Index, elect, link_by_symptom
+from triage.correlate.scopes import elect, link_by_symptom
+from triage.correlate.store import ErrorStore
 from triage.model import DbError, Failure, Finding
-from triage.observe import Observation
+from triage.observe import Observation, is_recovered_warning
 from triage.pgerror import is_cascade
 
-__all__ = ["Correlation", "Recovered", "correlate", "fingerprint", "mask"]
+__all__ = ["Correlation", "ErrorStore", "Recovered", "correlate", "fingerprint", "mask"]
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,23 @@ class Correlation:
     cascades: int
 
 
-def correlate(observations: list[Observation], window: float = 5.0) -> Correlation:
+def correlate(
+    observations: list[Observation], store: ErrorStore | None = None, window: float = 5.0
+) -> Correlation:
+    """Root election over ``observations`` (what observe returned) and the errors ``store``
+    holds (observe filled it); with no store, one is made from the observations."""
+    if store is None:
+        with ErrorStore() as own:
+            for ob in observations:
+                if ob.errors and not is_recovered_warning(ob):
+                    own.add(ob)
+            return correlate(observations, own, window)
+    store.seal()
     groups = failure_groups(observations)
     roots: dict[str, DbError] = {}
     scopes: dict[str, str] = {}
     cascade_count = 0
-    recovered, recovered_seqs = recovered_warnings(observations)
-    index = Index([o for o in observations if o.seq not in recovered_seqs])
+    recovered = recovered_warnings(observations)
     # An error raised in a failure's own chain is that failure's: loose scopes (same process,
     # time window) must not hand it to an unrelated failure of the same process.
     claimed = {
@@ -54,13 +65,13 @@ def correlate(observations: list[Observation], window: float = 5.0) -> Correlati
         if real_errors(o.errors)
     }
     for group in groups:
-        found = elect(group, index, window, claimed)
+        found = elect(group, store, window, claimed)
         if found:
             roots[group.failure.id], scopes[group.failure.id] = found
         cascade_count += sum(1 for ob in group.obs for e in ob.errors if is_cascade(e))
     via = link_by_symptom(groups, roots, scopes)
 
-    findings = build_findings(observations, groups, roots, scopes, recovered_seqs, via)
+    findings = build_findings(store, groups, roots, scopes, via)
     by_fp = {f.fingerprint: f.id for f in findings}
     root_ids = {
         fid: by_fp[fingerprint(err)] for fid, err in roots.items() if fingerprint(err) in by_fp

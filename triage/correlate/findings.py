@@ -5,44 +5,78 @@ from __future__ import annotations
 from dataclasses import replace
 
 from triage.correlate.fingerprint import fingerprint
-from triage.correlate.groups import READABLE, FailureGroup, real_errors
+from triage.correlate.groups import FailureGroup
 from triage.correlate.scopes import SCOPE_CONFIDENCE
-from triage.inputs import testid
+from triage.correlate.store import ErrorStore
 from triage.model import DbError, Evidence, Failure, Finding
-from triage.observe import Observation
+
+MAX_KEYS = (
+    64  # distinct keys of a finding's occurrences kept (the key lifecycle traces four values)
+)
+
+
+class _Occurrences:
+    """What a finding needs of its occurrences, gathered one at a time (a log of errors holds
+    hundreds of thousands): the first, filled with what only later copies carried (a server log
+    has the statement and CONTEXT, the test output the driver), the last, and a few sets."""
+
+    __slots__ = ("first", "last", "count", "order", "level", "drivers", "keys", "fills", "missing")
+
+    def __init__(self, err: DbError, order: int) -> None:
+        self.first = self.last = err
+        self.count = 1
+        self.order = order
+        self.level = _sev_rank(err)
+        self.drivers = {err.driver} if err.driver else set()
+        self.keys = [err.key] if err.key else []
+        self.fills: dict[str, object] = {}
+        self.missing = [name for name in _FILLABLE if getattr(err, name) is None]
+        if not err.key:
+            self.missing.append("key")
+
+    def add(self, err: DbError, seq: int) -> None:
+        self.last = err
+        self.count += 1
+        self.order = min(self.order, seq)
+        self.level = max(self.level, _sev_rank(err))
+        if err.driver:
+            self.drivers.add(err.driver)
+        if err.key and len(self.keys) < MAX_KEYS and err.key not in self.keys:
+            self.keys.append(err.key)
+        if self.missing:
+            for name in self.missing:
+                value = getattr(err, name)
+                if value if name == "key" else value is not None:  # a key must not be empty
+                    self.fills[name] = value
+            self.missing = [name for name in self.missing if name not in self.fills]
+
+    def root(self) -> DbError:
+        return replace(self.first, **self.fills) if self.fills else self.first  # type: ignore[arg-type]
 
 
 def build_findings(
-    observations: list[Observation],
+    store: ErrorStore,
     groups: list[FailureGroup],
     roots: dict[str, DbError],
     scopes: dict[str, str],
-    recovered_seqs: set[int],
     via: dict[str, Failure],
 ) -> tuple[Finding, ...]:
-    occurrences: dict[str, list[DbError]] = {}
-    seen: dict[str, set[tuple[object, ...]]] = {}
-    order: dict[str, int] = {}
-    # Copies of one occurrence (terminal text, reportlog, JUnit) count once; the readable one is kept.
-    # Every real error of a record is an occurrence, not only the innermost one its failure is
-    # linked to: the sub-exceptions of an exception group (a TaskGroup where one insert broke a
-    # foreign key and another a NOT NULL) and the errors of an AggregateError all failed.
-    for ob in sorted(observations, key=lambda o: (READABLE.get(o.event.fmt, 0), o.seq)):
-        if ob.seq in recovered_seqs:
-            continue
-        for err in real_errors(ob.errors):
-            fp = fingerprint(err)
-            ident = _occurrence_id(err, ob)
-            if ident in seen.setdefault(fp, set()):
-                continue
-            seen[fp].add(ident)
-            occurrences.setdefault(fp, []).append(err)
-            order[fp] = min(order.get(fp, ob.seq), ob.seq)
+    # Copies of one occurrence (terminal text, reportlog, JUnit) count once; the readable one is
+    # kept (the store's occurrences). Every real error of a record is an occurrence, not only the
+    # innermost one its failure is linked to: the sub-exceptions of an exception group (a
+    # TaskGroup where one insert broke a foreign key and another a NOT NULL) and the errors of an
+    # AggregateError all failed.
+    occurrences: dict[str, _Occurrences] = {}
+    for fp, seq, err in store.occurrences():
+        occ = occurrences.get(fp)
+        if occ is None:
+            occurrences[fp] = _Occurrences(err, seq)
+        else:
+            occ.add(err, seq)
     for err in roots.values():  # a root elected through a scope is always a finding
         fp = fingerprint(err)
         if fp not in occurrences:
-            occurrences[fp] = [err]
-            order[fp] = 10**12
+            occurrences[fp] = _Occurrences(err, 10**12)
 
     explains: dict[str, list[str]] = {fp: [] for fp in occurrences}
     best_scope: dict[str, str] = {}
@@ -55,18 +89,30 @@ def build_findings(
             best_scope[fp] = scope
 
     def rank(fp: str) -> tuple[int, int, int]:
-        level = max((_sev_rank(e) for e in occurrences[fp]), default=0)
-        return (-len(explains[fp]), -level, order[fp])
+        return (-len(explains[fp]), -occurrences[fp].level, occurrences[fp].order)
 
     findings = []
     for i, fp in enumerate(sorted(occurrences, key=rank), start=1):
         occ = occurrences[fp]
-        root = _richest(occ)
+        root = occ.root()
         fids = sorted(explains[fp], key=lambda fid: int(fid[1:]))
         confidence = SCOPE_CONFIDENCE.get(best_scope.get(fp, ""), "low") if fids else "low"
         shown = sorted((failure_by_id[f] for f in fids), key=lambda g: g.failure.kind != "test")[:3]
         evidence = _evidence(root, shown, roots, via)
-        findings.append(Finding(f"F{i}", fp, root, tuple(occ), tuple(fids), evidence, confidence))
+        findings.append(
+            Finding(
+                f"F{i}",
+                fp,
+                root,
+                occ.count,
+                occ.last,
+                tuple(fids),
+                evidence,
+                confidence,
+                drivers=tuple(sorted(occ.drivers)),
+                keys=tuple(occ.keys),
+            )
+        )
     return tuple(findings)
 
 
@@ -84,30 +130,6 @@ _FILLABLE = (
     "driver",
     "time",
 )
-
-
-def _richest(occ: list[DbError]) -> DbError:
-    """The first occurrence, with fields only other copies carried filled in (a server log
-    has the statement and CONTEXT, the test output the driver and the test)."""
-    root = occ[0]
-    for name in _FILLABLE:
-        if getattr(root, name) is None:
-            value = next((getattr(o, name) for o in occ[1:] if getattr(o, name) is not None), None)
-            if value is not None:
-                root = replace(root, **{name: value})
-    if not root.key:
-        root = replace(root, key=next((o.key for o in occ if o.key), ()))
-    return root
-
-
-def _occurrence_id(err: DbError, ob: Observation) -> tuple[object, ...]:
-    """Copies of one error in several inputs count once: same test (in the same run of a log that
-    holds several), or same key and second."""
-    ev = ob.event
-    if ev.test:
-        return ("test", testid.key(ev.test), ev.phase or "call", ev.id_value("run"))
-    second = (err.time or "")[:19]
-    return ("at", err.key, second or f"{err.location.path}:{err.location.line}")
 
 
 def _scope_rank(scope: str) -> int:

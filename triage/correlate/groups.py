@@ -7,7 +7,14 @@ from dataclasses import dataclass, field
 
 from triage.inputs import testid
 from triage.model import DbError, Failure
-from triage.observe import RETRY, SUCCESS, WARN, Observation, failure_key, is_failure, make_failure
+from triage.observe import (
+    Observation,
+    failure_key,
+    is_failure,
+    is_recovered_warning,
+    is_success_notice,
+    make_failure,
+)
 from triage.pgerror import is_cascade
 
 
@@ -61,32 +68,33 @@ def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
     return groups
 
 
-def is_recovered_warning(ob: Observation) -> bool:
-    return ob.rank == WARN and ob.event.kind != "test" and bool(RETRY.search(ob.event.text or ""))
-
-
 def real_errors(errors: tuple[DbError, ...]) -> list[DbError]:
     return [e for e in errors if not is_cascade(e)]
 
 
-def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered, ...], set[int]]:
+LOOKAHEAD = 200  # observations after a retried warning searched for its success notice
+
+
+def recovered_warnings(observations: list[Observation]) -> tuple[Recovered, ...]:
     """Retried warnings (rule 6), each once: the copies of one run (terminal text, JUnit,
-    reportlog) are one warning, cited from the readable copy."""
+    reportlog) are one warning, cited from the readable copy. A success notice counts within
+    LOOKAHEAD observations kept after the warning (``at``: those in an ErrorStore only are
+    neither warnings nor success notices)."""
     found: dict[tuple[str, str], tuple[tuple[int, int], Recovered]] = {}
-    seqs: set[int] = set()
     succeeded: dict[int, bool] = {}  # index -> a success notice (each looked at once)
     for i, ob in enumerate(observations):
         if not is_recovered_warning(ob):
             continue
-        seqs.add(ob.seq)
         resolved = None
         stem = _stem(ob.event.text)
-        for j in range(i + 1, min(i + 200, len(observations))):
-            ok = succeeded.get(j)
+        for j in range(i + 1, len(observations)):
             later = observations[j]
+            if later.at >= ob.at + LOOKAHEAD:
+                break
+            ok = succeeded.get(j)
             text = later.event.text or ""
             if ok is None:
-                ok = succeeded[j] = later.rank < WARN and bool(SUCCESS.search(text))
+                ok = succeeded[j] = is_success_notice(later)
             if ok and (not stem or stem in _stem(text)):
                 resolved = (later.event.path, later.event.line, text)
                 break
@@ -96,7 +104,7 @@ def recovered_warnings(observations: list[Observation]) -> tuple[tuple[Recovered
         if key not in found or rank < found[key][0]:
             found[key] = (rank, Recovered(ev.path, ev.line, ev.text, resolved))
     ordered = sorted(found.values(), key=lambda pair: pair[0][1])
-    return tuple(r for _, r in ordered), seqs
+    return tuple(r for _, r in ordered)
 
 
 def _stem(text: str) -> str:

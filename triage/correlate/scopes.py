@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
-from datetime import datetime
 
-from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import FailureGroup, real_errors
+from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row, load, timestamp
 from triage.inputs import testid
 from triage.model import DbError, Failure
-from triage.observe import APP_LOGS, Observation
 
 SCOPE_CONFIDENCE = {
     "chain": "high",
@@ -22,56 +19,23 @@ SCOPE_CONFIDENCE = {
     "previous": "medium",
     "window": "low",
 }
-CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
-
-
-class Index:
-    """Observations holding database errors, indexed by every scope key (built once)."""
-
-    def __init__(self, observations: list[Observation]) -> None:
-        self.with_errors = [o for o in observations if o.errors]
-        self.by_test: dict[str, list[Observation]] = {}
-        self.by_id: dict[tuple[str, str], list[Observation]] = {}
-        self.by_path: dict[str, list[Observation]] = {}
-        self.by_pid: dict[str, list[Observation]] = {}
-        self.timed: list[tuple[float, Observation]] = []
-        for o in self.with_errors:
-            ev = o.event
-            if ev.test:
-                self.by_test.setdefault(testid.key(ev.test), []).append(o)
-            for pair in ev.ids:
-                if pair[0] in CORRELATION_IDS:
-                    self.by_id.setdefault(pair, []).append(o)
-            self.by_path.setdefault(ev.path, []).append(o)
-            if o.near_pid and ev.fmt in APP_LOGS:
-                self.by_pid.setdefault(o.near_pid, []).append(o)
-            t = _ts(ev.time)
-            if t is not None:
-                self.timed.append((t, o))
-        for read in self.by_path.values():  # reading order, whatever order they came in
-            read.sort(key=lambda o: o.seq)
-        self.timed.sort(key=lambda pair: (pair[0], pair[1].seq))
-        self.times = [to for to, _ in self.timed]  # for bisecting a time window
 
 
 def first_real(
-    pool: Iterable[Observation],
+    pool: Iterable[Row],
     exclude: set[int],
     claimed: frozenset[str] | set[str] = frozenset(),
 ) -> DbError | None:
     """The innermost real error of the first observation in the pool (skipping the failure's own
     copies, and errors of a fingerprint another failure's own chain already holds)."""
-    for o in pool:
-        if o.seq in exclude:
-            continue
-        real = real_errors(o.errors)
-        if real and (not claimed or fingerprint(real[-1]) not in claimed):
-            return real[-1]
+    for seq, fp, blob in pool:
+        if seq not in exclude and fp not in claimed:
+            return load(blob)
     return None
 
 
 def elect(
-    group: FailureGroup, index: Index, window: float, claimed: set[str]
+    group: FailureGroup, store: ErrorStore, window: float, claimed: set[str]
 ) -> tuple[DbError, str] | None:
     # 1. the failure's own chain: innermost real error of the first copy that has one.
     for ob in group.obs:
@@ -83,38 +47,30 @@ def elect(
     mine = {o.seq for o in group.obs}
     # 2. same test (captured logs, records of the test's other phases)
     if ev.test:
-        hit = first_real(index.by_test.get(testid.key(ev.test), []), mine)
+        hit = first_real(store.by_test(testid.key(ev.test)), mine)
         if hit:
             return hit, "test"
     # 3. same request / job / trace id
-    for pair in ev.ids:
-        if pair[0] in CORRELATION_IDS:
-            hit = first_real(index.by_id.get(pair, []), mine)
+    for name, value in ev.ids:
+        if name in CORRELATION_IDS:
+            hit = first_real(store.by_id(name, value), mine)
             if hit:
                 return hit, "id"
     # 4. same process: an application's pid (never a server backend's: different pid spaces)
     pid = first.near_pid
     if pid:
-        pool = index.by_pid.get(pid, [])  # application logs only (APP_LOGS): never backend pids
-        hit = first_real(pool, mine, claimed)
+        hit = first_real(store.by_pid(pid), mine, claimed)  # application logs only (APP_LOGS)
         if hit:
             return hit, "pid"
     # 5. a cascade's root: the previous real error read from the same input (same xdist worker)
     if any(ob.errors for ob in group.obs):
-        worker = ev.id_value("worker")
-        pool = index.by_path.get(ev.path, [])  # in reading order
-        k = bisect_left(pool, first.seq, key=lambda o: o.seq)  # the ones read before it
-        before = (pool[i] for i in range(k - 1, -1, -1))  # nearest first, looked at lazily
-        hit = first_real((o for o in before if o.event.id_value("worker") == worker), mine)
+        hit = first_real(store.before(ev.path, ev.id_value("worker"), first.seq), mine)
         if hit:
             return hit, "previous"
     # 6. time window before the failure (a second of slack for clocks of different processes)
-    t = _ts(first.near_time)
+    t = timestamp(first.near_time)
     if t is not None:
-        lo = bisect_left(index.times, t - window)
-        hi = bisect_right(index.times, t + 1.0)
-        pool = [o for _, o in index.timed[lo:hi]]
-        hit = first_real(pool, mine, claimed)
+        hit = first_real(store.between(t - window, t + 1.0), mine, claimed)
         if hit:
             return hit, "window"
     return None
@@ -149,12 +105,3 @@ def link_by_symptom(
                 roots[f.id], scopes[f.id], via[f.id] = roots[hop.id], "symptom", hop
                 break
     return via
-
-
-def _ts(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None

@@ -22,9 +22,12 @@ from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.source import MAX_LINE, Counts, _decode
 
 T = TypeVar("T")
-BLOCK = 32 << 20
+# A block's found lines are held until read: where every line is found (a log made of errors,
+# searched for its key values), BLOCK * (IN_FLIGHT + 1) bytes of lines and their objects are.
+# 8 MB blocks, two in flight: as fast as 32 MB and four on 1 GB of pino; peak RSS 89 -> 42 MB.
+BLOCK = 8 << 20
 MIN_SIZE = 64 << 20  # below this the pool costs more than it saves
-IN_FLIGHT = 4
+IN_FLIGHT = 2
 
 
 def eligible(path: str, head: bytes) -> bool:

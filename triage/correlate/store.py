@@ -1,0 +1,239 @@
+"""The database errors one analysis keeps, on disk: memory stays flat however many a log holds.
+
+A log made of errors (a server log of a retry storm, a service failing every request) holds
+hundreds of thousands of them. Root election needs each one's place (input, test, ids, process,
+time) and findings need every occurrence, but only a few are ever read back: the roots elected
+for the failures and, per finding, the first, the last and the fields they fill. So every
+observation holding a real error is written here, to a temporary SQLite file (bounded page
+cache), and read back by index:
+
+  obs  one row per observation with a real (non-cascade) error: its scope keys and the innermost
+       real error, which is what an election returns (``Pool`` rows: seq, fingerprint, error);
+  ids  its correlation ids (reqId, jobId, traceId, session);
+  occ  one row per real error: the occurrence identity that makes copies of one error read from
+       several inputs count once (findings), and where it was read.
+
+Errors are stored as marshalled field tuples (``dump``/``load``), read back into equal DbErrors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from dataclasses import fields
+from datetime import datetime
+from types import TracebackType
+
+from triage.correlate.fingerprint import fingerprint
+from triage.correlate.groups import READABLE, real_errors
+from triage.inputs import testid
+from triage.model import DbError, Location
+from triage.observe import APP_LOGS, Observation
+
+CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
+BATCH = 4096  # rows written at once
+CACHE_KB = 8192  # SQLite's page cache (its sorter spills to the file beyond it)
+
+Row = tuple[int, str, bytes]  # seq, fingerprint of the innermost real error, that error dumped
+_REST = tuple(f.name for f in fields(DbError) if f.name != "location")
+
+
+def dump(err: DbError) -> bytes:
+    loc = err.location
+    return marshal.dumps((loc.path, loc.line, *[getattr(err, name) for name in _REST]))
+
+
+def load(blob: bytes) -> DbError:
+    path, line, *rest = marshal.loads(blob)
+    return DbError(location=Location(path, line), **dict(zip(_REST, rest, strict=True)))
+
+
+def timestamp(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def occurrence_id(err: DbError, ob: Observation) -> tuple[object, ...]:
+    """Copies of one error in several inputs count once: same test (in the same run of a log that
+    holds several), or same key and second."""
+    ev = ob.event
+    if ev.test:
+        return ("test", testid.key(ev.test), ev.phase or "call", ev.id_value("run"))
+    second = (err.time or "")[:19]
+    return ("at", err.key, second or f"{err.location.path}:{err.location.line}")
+
+
+_SCHEMA = """
+CREATE TABLE obs (seq INTEGER PRIMARY KEY, path TEXT, worker TEXT, test TEXT, pid TEXT, t REAL,
+                  fp TEXT, err BLOB);
+CREATE TABLE ids (name TEXT, value TEXT, seq INTEGER);
+CREATE TABLE occ (fp TEXT, ident TEXT, readable INTEGER, seq INTEGER, k INTEGER, path TEXT,
+                  line INTEGER, err BLOB);
+"""
+_INDEXES = """
+CREATE INDEX obs_test ON obs (test, seq) WHERE test IS NOT NULL;
+CREATE INDEX obs_pid ON obs (pid, seq) WHERE pid IS NOT NULL;
+CREATE INDEX obs_path ON obs (path, worker, seq);
+CREATE INDEX obs_time ON obs (t, seq) WHERE t IS NOT NULL;
+CREATE INDEX ids_pair ON ids (name, value, seq);
+CREATE TABLE won AS
+  SELECT fp, readable, seq, k, path, line, err FROM (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY fp, ident ORDER BY readable, seq, k) AS n FROM occ)
+  WHERE n = 1;
+CREATE INDEX won_at ON won (fp, path, line);
+CREATE INDEX won_order ON won (readable, seq, k);
+"""
+
+
+class ErrorStore:
+    """Observations holding real database errors, indexed by every scope key, on disk.
+
+    ``add`` each one as it is read, then ``seal`` once; the queries work on a sealed store."""
+
+    def __init__(self) -> None:
+        self._path: str | None = None
+        try:
+            fd, self._path = tempfile.mkstemp(prefix="triage-errors-", suffix=".sqlite")
+            os.close(fd)
+            self._db = sqlite3.connect(self._path)
+        except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
+            self._drop_file()
+            self._db = sqlite3.connect(":memory:")
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "locking_mode = EXCLUSIVE",
+            "temp_store = FILE",
+            f"cache_size = -{CACHE_KB}",
+        ):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript(_SCHEMA)
+        self._obs: list[tuple[object, ...]] = []
+        self._ids: list[tuple[str, str, int]] = []
+        self._occ: list[tuple[object, ...]] = []
+        self.sealed = False
+
+    def __enter__(self) -> ErrorStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+        self._drop_file()
+
+    def _drop_file(self) -> None:
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
+            self._path = None
+
+    def add(self, ob: Observation) -> None:
+        """Keep the real errors of one observation (none: nothing is written)."""
+        real = real_errors(ob.errors)
+        if not real:
+            return
+        ev = ob.event
+        seq = ob.seq
+        readable = READABLE.get(ev.fmt, 0)
+        blob = b""
+        for k, err in enumerate(real):
+            blob = dump(err)
+            ident = repr(occurrence_id(err, ob))
+            loc = err.location
+            self._occ.append((fingerprint(err), ident, readable, seq, k, loc.path, loc.line, blob))
+        self._obs.append(
+            (
+                seq,
+                ev.path,
+                ev.id_value("worker"),
+                testid.key(ev.test) if ev.test else None,
+                ob.near_pid if ob.near_pid and ev.fmt in APP_LOGS else None,
+                timestamp(ev.time),
+                fingerprint(real[-1]),
+                blob,
+            )
+        )
+        for name, value in ev.ids:
+            if name in CORRELATION_IDS:
+                self._ids.append((name, value, seq))
+        if len(self._occ) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        db = self._db
+        db.executemany("INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._obs)
+        db.executemany("INSERT INTO ids VALUES (?, ?, ?)", self._ids)
+        db.executemany("INSERT INTO occ VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._occ)
+        self._obs, self._ids, self._occ = [], [], []
+
+    def seal(self) -> None:
+        """Write what waits and build the indexes (once; nothing is added after)."""
+        if not self.sealed:
+            self._flush()
+            self._db.executescript(_INDEXES)
+            self.sealed = True
+
+    # --- pools for root election, each in the order the election reads it -------------------
+
+    def _rows(self, sql: str, args: tuple[object, ...]) -> Iterator[Row]:
+        return self._db.execute(sql, args)
+
+    def by_test(self, key: str) -> Iterator[Row]:
+        return self._rows("SELECT seq, fp, err FROM obs WHERE test = ? ORDER BY seq", (key,))
+
+    def by_id(self, name: str, value: str) -> Iterator[Row]:
+        return self._rows(
+            "SELECT o.seq, o.fp, o.err FROM ids i JOIN obs o ON o.seq = i.seq"
+            " WHERE i.name = ? AND i.value = ? ORDER BY i.seq",
+            (name, value),
+        )
+
+    def by_pid(self, pid: str) -> Iterator[Row]:
+        return self._rows("SELECT seq, fp, err FROM obs WHERE pid = ? ORDER BY seq", (pid,))
+
+    def before(self, path: str, worker: str | None, seq: int) -> Iterator[Row]:
+        """The errors read from ``path`` (by the same xdist worker) before ``seq``, nearest first."""
+        return self._rows(
+            "SELECT seq, fp, err FROM obs WHERE path = ? AND worker IS ? AND seq < ?"
+            " ORDER BY seq DESC",
+            (path, worker, seq),
+        )
+
+    def between(self, lo: float, hi: float) -> Iterator[Row]:
+        """The errors stamped in [lo, hi], in time order (then reading order)."""
+        return self._rows(
+            "SELECT seq, fp, err FROM obs WHERE t >= ? AND t <= ? ORDER BY t, seq", (lo, hi)
+        )
+
+    # --- occurrences, for findings and the key lifecycle -----------------------------------
+
+    def occurrences(self) -> Iterator[tuple[str, int, DbError]]:
+        """(fingerprint, seq, error) of every occurrence, copies of one counted once (the
+        readable copy kept), readable inputs first, then in reading order."""
+        for fp, seq, blob in self._db.execute(
+            "SELECT fp, seq, err FROM won ORDER BY readable, seq, k"
+        ):
+            yield fp, seq, load(blob)
+
+    def occurred(self, fp: str, path: str, lo: int, hi: int) -> bool:
+        """Whether an occurrence of ``fp`` was read from ``path`` at a line in [lo, hi]."""
+        row = self._db.execute(
+            "SELECT 1 FROM won WHERE fp = ? AND path = ? AND line BETWEEN ? AND ? LIMIT 1",
+            (fp, path, lo, hi),
+        ).fetchone()
+        return row is not None
