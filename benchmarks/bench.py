@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,6 +167,52 @@ def gen_ra(path: Path, size: int) -> None:
     _real_run(path, size, "ra-suite", RA_TESTS, ["-rA"])
 
 
+PG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] (\w+):  ")
+
+
+def gen_pg_errors(path: Path, size: int) -> None:
+    """A PostgreSQL server log made of errors (a retry storm, a suite failing every insert):
+    the real ERROR records of a server-log sample (each with its DETAIL, HINT, CONTEXT and
+    STATEMENT lines) repeated, three milliseconds apart, from 500 backends in turn. Every
+    record is a database error the analysis keeps: the memory target's hardest case."""
+    src = ROOT / "samples" / "server-stderr-default" / "postgresql.log"
+    blocks: list[list[bytes]] = []
+    for line in src.read_bytes().splitlines():
+        m = PG_LINE.match(line)
+        if m is None or m.group(1) in (b"DETAIL", b"HINT", b"CONTEXT", b"STATEMENT", b"QUERY"):
+            if blocks and blocks[-1]:
+                blocks[-1].append(line)  # its continuation (a statement over several lines)
+        elif m.group(1) in (b"ERROR", b"FATAL"):
+            blocks.append([line])
+        else:
+            blocks.append([])  # LOG lines: not part of an error
+    blocks = [b for b in blocks if b]
+    if not blocks:
+        sys.exit("benchmark needs samples/server-stderr-default/postgresql.log")
+    start = datetime(2026, 11, 21, 1, 0, 0)
+    written = n = 0
+    with open(path, "wb", buffering=1 << 22) as fh:
+        while written < size:
+            at = (start + timedelta(milliseconds=3 * n)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+            prefix = f"{at} UTC [{9000 + (n // 50) % 500}]".encode()
+            data = b"".join(
+                (prefix + line[line.index(b"]") + 1 :] if PG_LINE.match(line) else line) + b"\n"
+                for line in blocks[n % len(blocks)]
+            )
+            fh.write(data)
+            written += len(data)
+            n += 1
+
+
+def gen_pino_errors(path: Path, size: int) -> None:
+    """A service's pino log made of errors: the real error records (level 50, a database error
+    under err) of the node samples, repeated."""
+    errors = real_lines("node-*/*.log", lambda b: b.startswith(b'{"level":50') and b'"code"' in b)
+    if not errors:
+        sys.exit("benchmark needs captured pino samples under samples/node-*/")
+    _write(path, size, errors, errors[:1])
+
+
 def _pino_info() -> list[bytes]:
     """The info/debug request lines of a real service run (HTTP 2xx/4xx, no errors)."""
     return real_lines(
@@ -274,6 +322,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pino-mb", type=int, default=1000)
     ap.add_argument("--mixed-mb", type=int, default=200)
+    ap.add_argument("--errors-mb", type=int, default=100, help="the logs made of errors")
     ap.add_argument("--no-jq", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each (the fastest is shown)")
     args = ap.parse_args()
@@ -282,12 +331,16 @@ def main() -> None:
     mixed = OUT / f"mixed-{args.mixed_mb}mb.log"
     verbose = OUT / f"verbose-{args.mixed_mb}mb.log"
     ra = OUT / f"ra-{args.mixed_mb}mb.log"
+    pg_errors = OUT / f"pg-errors-{args.errors_mb}mb.log"
+    pino_errors = OUT / f"pino-errors-{args.errors_mb}mb.log"
     for path, gen, size in (
         (pino, gen_pino, args.pino_mb),
         (text, gen_text, args.mixed_mb),
         (mixed, gen_mixed, args.mixed_mb),
         (verbose, gen_verbose, args.mixed_mb),
         (ra, gen_ra, args.mixed_mb),
+        (pg_errors, gen_pg_errors, args.errors_mb),
+        (pino_errors, gen_pino_errors, args.errors_mb),
     ):
         if not path.exists():
             gen(path, size * 1_000_000)
@@ -307,6 +360,9 @@ def main() -> None:
     rows += bench(mixed, "pytest/vitest + pino, mixed", None, args.repeat)
     rows += bench(verbose, "pytest -v, one real run repeated", None, args.repeat)
     rows += bench(ra, "pytest -rA, one real run repeated", None, args.repeat)
+    # memory rows: every record an error the analysis keeps (slow to read: run once)
+    rows += bench(pg_errors, "PostgreSQL server log, errors only", None, 1)
+    rows += bench(pino_errors, "pino, errors only", None, 1)
     for row in rows:
         print(row)
 

@@ -11,12 +11,14 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triage.correlate import ErrorStore, correlate
+from triage.correlate import store as store_module
 from triage.correlate.findings import _FILLABLE, build_findings
 from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
@@ -144,10 +146,13 @@ def test_election_pools_read_what_the_in_memory_pools_held(
 
 
 @settings(max_examples=150, deadline=None)
-@given(observations())
-def test_findings_summarise_every_occurrence_as_the_full_list_did(obs: list[Observation]) -> None:
+@given(observations(), st.sampled_from((2, store_module.RECENT)))
+def test_findings_summarise_every_occurrence_as_the_full_list_did(
+    obs: list[Observation], recent: int
+) -> None:
     """count, first (filled from later copies), last, drivers and keys: what the in-memory
-    list of occurrences gave, copies of one error in several inputs counted once."""
+    list of occurrences gave, copies of one error in several inputs counted once (whether the
+    store remembered the copies it skipped writing or forgot them: ``recent``)."""
     occurrences: dict[str, list[DbError]] = {}
     seen: dict[str, set[tuple[object, ...]]] = {}
     for o in sorted(obs, key=lambda o: (READABLE.get(o.event.fmt, 0), o.seq)):
@@ -157,7 +162,7 @@ def test_findings_summarise_every_occurrence_as_the_full_list_did(obs: list[Obse
             if ident not in seen.setdefault(fp, set()):
                 seen[fp].add(ident)
                 occurrences.setdefault(fp, []).append(err)
-    with stored(obs) as store:
+    with patch.object(store_module, "RECENT", recent), stored(obs) as store:
         findings = {f.fingerprint: f for f in build_findings(store, [], {}, {}, {})}
     assert set(findings) == set(occurrences)
     for fp, occ in occurrences.items():

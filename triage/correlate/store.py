@@ -26,6 +26,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import fields
 from datetime import datetime
+from operator import attrgetter
 from types import TracebackType
 
 from triage.correlate.fingerprint import fingerprint
@@ -36,15 +37,17 @@ from triage.observe import APP_LOGS, Observation
 
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
 BATCH = 4096  # rows written at once
+RECENT = 65536  # occurrence identities remembered to skip writing their copies
 CACHE_KB = 8192  # SQLite's page cache (its sorter spills to the file beyond it)
 
 Row = tuple[int, str, bytes]  # seq, fingerprint of the innermost real error, that error dumped
 _REST = tuple(f.name for f in fields(DbError) if f.name != "location")
+_rest = attrgetter(*_REST)
 
 
 def dump(err: DbError) -> bytes:
     loc = err.location
-    return marshal.dumps((loc.path, loc.line, *[getattr(err, name) for name in _REST]))
+    return marshal.dumps((loc.path, loc.line, *_rest(err)))
 
 
 def load(blob: bytes) -> DbError:
@@ -119,6 +122,7 @@ class ErrorStore:
         self._obs: list[tuple[object, ...]] = []
         self._ids: list[tuple[str, str, int]] = []
         self._occ: list[tuple[object, ...]] = []
+        self._recent: dict[tuple[str, str], int] = {}  # (fp, ident) -> readable, written lately
         self.sealed = False
 
     def __enter__(self) -> ErrorStore:
@@ -150,12 +154,21 @@ class ErrorStore:
         ev = ob.event
         seq = ob.seq
         readable = READABLE.get(ev.fmt, 0)
-        blob = b""
+        blob, fp = b"", ""
+        recent = self._recent
         for k, err in enumerate(real):
-            blob = dump(err)
+            blob, fp = dump(err), fingerprint(err)
             ident = repr(occurrence_id(err, ob))
+            # a copy of an occurrence written before from an input as readable is never the
+            # one kept (occurrences): not written (most of a log of errors repeats itself)
+            seen = recent.get((fp, ident))
+            if seen is not None and seen <= readable:
+                continue
+            if len(recent) >= RECENT:
+                recent.clear()
+            recent[fp, ident] = readable
             loc = err.location
-            self._occ.append((fingerprint(err), ident, readable, seq, k, loc.path, loc.line, blob))
+            self._occ.append((fp, ident, readable, seq, k, loc.path, loc.line, blob))
         self._obs.append(
             (
                 seq,
@@ -164,14 +177,14 @@ class ErrorStore:
                 testid.key(ev.test) if ev.test else None,
                 ob.near_pid if ob.near_pid and ev.fmt in APP_LOGS else None,
                 timestamp(ev.time),
-                fingerprint(real[-1]),
+                fp,  # the innermost real error's, as the blob is
                 blob,
             )
         )
         for name, value in ev.ids:
             if name in CORRELATION_IDS:
                 self._ids.append((name, value, seq))
-        if len(self._occ) >= BATCH:
+        if len(self._obs) >= BATCH:
             self._flush()
 
     def _flush(self) -> None:
