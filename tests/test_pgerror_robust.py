@@ -141,3 +141,15 @@ def test_the_errors_one_analysis_keeps_share_their_texts() -> None:
         assert err.message is first.errors[0].message and err.detail is first.errors[0].detail
         assert ob.event.text is first.event.text and ob.event.ids is first.event.ids
         assert err.location != first.errors[0].location
+
+
+def test_shared_texts_stop_at_their_character_budget() -> None:
+    """Distinct long texts (statements with their values) are remembered only up to CHARS
+    characters in all: past it, each is its own copy, as without sharing."""
+    shared = Shared()
+    long = [f"{n:04d}" + "x" * 4000 for n in range(Shared.CHARS // 4000 + 10)]
+    for text in long:
+        assert shared(text) is text
+    first, last = (long[0] + "!")[:-1], (long[-1] + "!")[:-1]
+    assert shared(first) is long[0]  # remembered while under the budget
+    assert shared(last) is last  # past the budget: not remembered

@@ -94,33 +94,42 @@ def reference_first(
     return None
 
 
-def stored(obs: list[Observation]) -> ErrorStore:
-    store = ErrorStore()
-    for o in obs:
-        if o.errors:
-            store.add(o)
+def stored(obs: list[Observation], spill: int) -> ErrorStore:
+    """A sealed store of ``obs``, moved to its file after ``spill`` occurrences (0: at once)."""
+    with patch.object(store_module, "SPILL", spill):
+        store = ErrorStore()
+        for o in obs:
+            if o.errors:
+                store.add(o)
     store.seal()
+    if spill == 0:
+        assert store.spilled == any(real_errors(o.errors) for o in obs)
     return store
 
 
+SPILLS = st.sampled_from((0, 7, store_module.SPILL))  # in the file, half-way, in memory
+
+
 @settings(max_examples=150, deadline=None)
-@given(observations(), st.data())
+@given(observations(), SPILLS, st.data())
 def test_election_pools_read_what_the_in_memory_pools_held(
-    obs: list[Observation], data: Any
+    obs: list[Observation], spill: int, data: Any
 ) -> None:
     exclude = set(data.draw(st.lists(st.integers(0, 30), max_size=4)))
     claimed = set(data.draw(st.lists(st.sampled_from(("23505:users_email_key", "42P01:x")))))
-    with stored(obs) as store:
+    with stored(obs, spill) as store:
         for test in TESTS[1:]:
             key = testid.key(test)
             pool = [o for o in obs if o.event.test and testid.key(o.event.test) == key]
-            assert first_real(store.by_test(key), exclude) == reference_first(pool, exclude)
+            assert first_real(store, store.by_test(key), exclude) == reference_first(pool, exclude)
         for name, value in IDS[:3]:  # correlation ids (a worker is not one)
             pool = [o for o in obs if (name, value) in o.event.ids]
-            assert first_real(store.by_id(name, value), exclude) == reference_first(pool, exclude)
+            assert first_real(store, store.by_id(name, value), exclude) == reference_first(
+                pool, exclude
+            )
         for pid in ("41", "42"):
             pool = [o for o in obs if o.near_pid == pid and o.event.fmt in APP_LOGS]
-            got = first_real(store.by_pid(pid), exclude, claimed)
+            got = first_real(store, store.by_pid(pid), exclude, claimed)
             assert got == reference_first(pool, exclude, claimed)
         for path in PATHS:
             for worker in (None, "gw0"):
@@ -132,23 +141,24 @@ def test_election_pools_read_what_the_in_memory_pools_held(
                         and o.seq < seq
                         and o.event.id_value("worker") == worker
                     ]
-                    got = first_real(store.before(path, worker, seq), exclude)
+                    got = first_real(store, store.before(path, worker, seq), exclude)
                     assert got == reference_first(pool, exclude)
-        for t in TIMES[1:]:
-            at = _ts(t) or 0.0
+        stamps = [_ts(t) or 0.0 for t in TIMES[1:]]
+        windows = [(at - 5.0, at + 1.0) for at in stamps] + [(a, b) for a in stamps for b in stamps]
+        for lo, hi in windows:  # the election's, and bounds falling on a stamp exactly
             timed = sorted(
                 ((_ts(o.event.time), o.seq, o) for o in obs if o.event.time),
                 key=lambda x: (x[0], x[1]),
             )
-            pool = [o for ts, _, o in timed if ts is not None and at - 5.0 <= ts <= at + 1.0]
-            got = first_real(store.between(at - 5.0, at + 1.0), exclude, claimed)
+            pool = [o for ts, _, o in timed if ts is not None and lo <= ts <= hi]
+            got = first_real(store, store.between(lo, hi), exclude, claimed)
             assert got == reference_first(pool, exclude, claimed)
 
 
 @settings(max_examples=150, deadline=None)
-@given(observations(), st.sampled_from((2, store_module.RECENT)))
+@given(observations(), st.sampled_from((2, store_module.RECENT)), SPILLS)
 def test_findings_summarise_every_occurrence_as_the_full_list_did(
-    obs: list[Observation], recent: int
+    obs: list[Observation], recent: int, spill: int
 ) -> None:
     """count, first (filled from later copies), last, drivers and keys: what the in-memory
     list of occurrences gave, copies of one error in several inputs counted once (whether the
@@ -162,8 +172,14 @@ def test_findings_summarise_every_occurrence_as_the_full_list_did(
             if ident not in seen.setdefault(fp, set()):
                 seen[fp].add(ident)
                 occurrences.setdefault(fp, []).append(err)
-    with patch.object(store_module, "RECENT", recent), stored(obs) as store:
+    with patch.object(store_module, "RECENT", recent), stored(obs, spill) as store:
         findings = {f.fingerprint: f for f in build_findings(store, [], {}, {}, {})}
+        for fp, occ in occurrences.items():  # the key lifecycle's question
+            for path in PATHS:
+                lines = {e.location.line for e in occ if e.location.path == path}
+                for line in (1, 5, 20, 43):
+                    want = any(line - 3 <= n <= line for n in lines)
+                    assert store.occurred(fp, path, line - 3, line) == want
     assert set(findings) == set(occurrences)
     for fp, occ in occurrences.items():
         f = findings[fp]
@@ -222,9 +238,10 @@ def test_a_log_of_errors_keeps_none_of_them_in_memory() -> None:
         test="tests/test_a.py::test_signup",
         outcome="failed",
     )
-    with ErrorStore() as store:
+    with patch.object(store_module, "SPILL", 1000), ErrorStore() as store:
         kept = observe([*events, failing], store=store)
         assert [o.event for o in kept] == [failing]  # 3,000 errors, none held
+        assert store.spilled  # past 1,000 of them, not in memory either
         corr = correlate(kept, store)
     with ErrorStore() as store:  # the same without a store given: every observation returned
         every = observe([*events, failing])
@@ -238,6 +255,7 @@ def test_a_log_of_errors_keeps_none_of_them_in_memory() -> None:
 def test_the_store_is_a_temporary_file_removed_after_the_analysis(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(store_module, "SPILL", 0)  # past SPILL occurrences: in a file
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     log = tmp_path / "pg.log"
@@ -262,6 +280,7 @@ def test_with_nowhere_to_write_the_store_is_kept_in_memory(
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise OSError(30, "Read-only file system")
 
+    monkeypatch.setattr(store_module, "SPILL", 0)
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
     log = tmp_path / "pg.log"
     log.write_text('2026-11-21 10:00:00.000 UTC [42] ERROR:  relation "nosuch" does not exist\n')

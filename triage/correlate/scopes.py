@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from triage.correlate.groups import FailureGroup, real_errors
-from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row, load, timestamp
+from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row, timestamp
 from triage.inputs import testid
 from triage.model import DbError, Failure
 
@@ -22,15 +22,16 @@ SCOPE_CONFIDENCE = {
 
 
 def first_real(
+    store: ErrorStore,
     pool: Iterable[Row],
     exclude: set[int],
     claimed: frozenset[str] | set[str] = frozenset(),
 ) -> DbError | None:
     """The innermost real error of the first observation in the pool (skipping the failure's own
     copies, and errors of a fingerprint another failure's own chain already holds)."""
-    for seq, fp, blob in pool:
+    for seq, fp, err in pool:
         if seq not in exclude and fp not in claimed:
-            return load(blob)
+            return store.load(err)
     return None
 
 
@@ -47,30 +48,32 @@ def elect(
     mine = {o.seq for o in group.obs}
     # 2. same test (captured logs, records of the test's other phases)
     if ev.test:
-        hit = first_real(store.by_test(testid.key(ev.test)), mine)
+        hit = first_real(store, store.by_test(testid.key(ev.test)), mine)
         if hit:
             return hit, "test"
     # 3. same request / job / trace id
     for name, value in ev.ids:
         if name in CORRELATION_IDS:
-            hit = first_real(store.by_id(name, value), mine)
+            hit = first_real(store, store.by_id(name, value), mine)
             if hit:
                 return hit, "id"
     # 4. same process: an application's pid (never a server backend's: different pid spaces)
     pid = first.near_pid
     if pid:
-        hit = first_real(store.by_pid(pid), mine, claimed)  # application logs only (APP_LOGS)
+        hit = first_real(
+            store, store.by_pid(pid), mine, claimed
+        )  # application logs only (APP_LOGS)
         if hit:
             return hit, "pid"
     # 5. a cascade's root: the previous real error read from the same input (same xdist worker)
     if any(ob.errors for ob in group.obs):
-        hit = first_real(store.before(ev.path, ev.id_value("worker"), first.seq), mine)
+        hit = first_real(store, store.before(ev.path, ev.id_value("worker"), first.seq), mine)
         if hit:
             return hit, "previous"
     # 6. time window before the failure (a second of slack for clocks of different processes)
     t = timestamp(first.near_time)
     if t is not None:
-        hit = first_real(store.between(t - window, t + 1.0), mine, claimed)
+        hit = first_real(store, store.between(t - window, t + 1.0), mine, claimed)
         if hit:
             return hit, "window"
     return None

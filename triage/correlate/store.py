@@ -23,11 +23,13 @@ import marshal
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
+from typing import Any
 
 from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
@@ -36,11 +38,13 @@ from triage.model import DbError, Location
 from triage.observe import APP_LOGS, Observation
 
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
-BATCH = 4096  # rows written at once
+SPILL = 20_000  # occurrences held in memory before the store moves to its file
+BATCH = 4096  # rows written at once, after
 RECENT = 65536  # occurrence identities remembered to skip writing their copies
 CACHE_KB = 8192  # SQLite's page cache (its sorter spills to the file beyond it)
 
-Row = tuple[int, str, bytes]  # seq, fingerprint of the innermost real error, that error dumped
+# seq, fingerprint of the innermost real error, and that error (dumped, once in the file)
+Row = tuple[int, str, Any]
 _REST = tuple(f.name for f in fields(DbError) if f.name != "location")
 _rest = attrgetter(*_REST)
 
@@ -97,33 +101,25 @@ CREATE INDEX won_order ON won (readable, seq, k);
 
 
 class ErrorStore:
-    """Observations holding real database errors, indexed by every scope key, on disk.
+    """Observations holding real database errors, indexed by every scope key.
 
-    ``add`` each one as it is read, then ``seal`` once; the queries work on a sealed store."""
+    ``add`` each one as it is read, then ``seal`` once; the queries work on a sealed store. Up
+    to SPILL occurrences are held in memory (a run's failures: the file would cost more than it
+    saves); past that, every row moves to a temporary SQLite file and the rest follow."""
 
     def __init__(self) -> None:
+        self._db: sqlite3.Connection | None = None
         self._path: str | None = None
-        try:
-            fd, self._path = tempfile.mkstemp(prefix="triage-errors-", suffix=".sqlite")
-            os.close(fd)
-            self._db = sqlite3.connect(self._path)
-        except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
-            self._drop_file()
-            self._db = sqlite3.connect(":memory:")
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "locking_mode = EXCLUSIVE",
-            "temp_store = FILE",
-            f"cache_size = -{CACHE_KB}",
-        ):
-            self._db.execute(f"PRAGMA {pragma}")
-        self._db.executescript(_SCHEMA)
-        self._obs: list[tuple[object, ...]] = []
+        self._obs: list[tuple[Any, ...]] = []
         self._ids: list[tuple[str, str, int]] = []
-        self._occ: list[tuple[object, ...]] = []
+        self._occ: list[tuple[Any, ...]] = []
         self._recent: dict[tuple[str, str], int] = {}  # (fp, ident) -> readable, written lately
+        self._mem: _Indexes | None = None
         self.sealed = False
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
 
     def __enter__(self) -> ErrorStore:
         return self
@@ -137,7 +133,8 @@ class ErrorStore:
         self.close()
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
         self._drop_file()
 
     def _drop_file(self) -> None:
@@ -154,10 +151,10 @@ class ErrorStore:
         ev = ob.event
         seq = ob.seq
         readable = READABLE.get(ev.fmt, 0)
-        blob, fp = b"", ""
+        fp = ""
         recent = self._recent
         for k, err in enumerate(real):
-            blob, fp = dump(err), fingerprint(err)
+            fp = fingerprint(err)
             ident = repr(occurrence_id(err, ob))
             # a copy of an occurrence written before from an input as readable is never the
             # one kept (occurrences): not written (most of a log of errors repeats itself)
@@ -168,7 +165,7 @@ class ErrorStore:
                 recent.clear()
             recent[fp, ident] = readable
             loc = err.location
-            self._occ.append((fp, ident, readable, seq, k, loc.path, loc.line, blob))
+            self._occ.append((fp, ident, readable, seq, k, loc.path, loc.line, err))
         self._obs.append(
             (
                 seq,
@@ -177,58 +174,110 @@ class ErrorStore:
                 testid.key(ev.test) if ev.test else None,
                 ob.near_pid if ob.near_pid and ev.fmt in APP_LOGS else None,
                 timestamp(ev.time),
-                fp,  # the innermost real error's, as the blob is
-                blob,
+                fp,  # the innermost real error's
+                real[-1],
             )
         )
         for name, value in ev.ids:
             if name in CORRELATION_IDS:
                 self._ids.append((name, value, seq))
-        if len(self._obs) >= BATCH:
-            self._flush()
+        if self._db is not None:
+            if len(self._obs) >= BATCH:
+                self._flush()
+        elif len(self._occ) >= SPILL:
+            self._spill()
+
+    def _spill(self) -> None:
+        try:
+            fd, self._path = tempfile.mkstemp(prefix="triage-errors-", suffix=".sqlite")
+            os.close(fd)
+            db = sqlite3.connect(self._path)
+        except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
+            self._drop_file()
+            db = sqlite3.connect(":memory:")
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "locking_mode = EXCLUSIVE",
+            "temp_store = FILE",
+            f"cache_size = -{CACHE_KB}",
+        ):
+            db.execute(f"PRAGMA {pragma}")
+        db.executescript(_SCHEMA)
+        self._db = db
+        self._flush()
 
     def _flush(self) -> None:
+        assert self._db is not None
         db = self._db
-        db.executemany("INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._obs)
+        db.executemany(
+            "INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row[:7], dump(row[7])) for row in self._obs],
+        )
         db.executemany("INSERT INTO ids VALUES (?, ?, ?)", self._ids)
-        db.executemany("INSERT INTO occ VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._occ)
+        db.executemany(
+            "INSERT INTO occ VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row[:7], dump(row[7])) for row in self._occ],
+        )
         self._obs, self._ids, self._occ = [], [], []
 
     def seal(self) -> None:
         """Write what waits and build the indexes (once; nothing is added after)."""
-        if not self.sealed:
+        if self.sealed:
+            return
+        if self._db is not None:
             self._flush()
             self._db.executescript(_INDEXES)
-            self.sealed = True
+        else:
+            self._mem = _Indexes(self._obs, self._ids, self._occ)
+        self.sealed = True
+
+    def load(self, payload: DbError | bytes) -> DbError:
+        """The error of a pool's row."""
+        return payload if isinstance(payload, DbError) else load(payload)
 
     # --- pools for root election, each in the order the election reads it -------------------
 
     def _rows(self, sql: str, args: tuple[object, ...]) -> Iterator[Row]:
+        assert self._db is not None
         return self._db.execute(sql, args)
 
-    def by_test(self, key: str) -> Iterator[Row]:
+    def by_test(self, key: str) -> Iterable[Row]:
+        if self._mem is not None:
+            return self._mem.by_test.get(key, ())
         return self._rows("SELECT seq, fp, err FROM obs WHERE test = ? ORDER BY seq", (key,))
 
-    def by_id(self, name: str, value: str) -> Iterator[Row]:
+    def by_id(self, name: str, value: str) -> Iterable[Row]:
+        if self._mem is not None:
+            return self._mem.by_id.get((name, value), ())
         return self._rows(
             "SELECT o.seq, o.fp, o.err FROM ids i JOIN obs o ON o.seq = i.seq"
             " WHERE i.name = ? AND i.value = ? ORDER BY i.seq",
             (name, value),
         )
 
-    def by_pid(self, pid: str) -> Iterator[Row]:
+    def by_pid(self, pid: str) -> Iterable[Row]:
+        if self._mem is not None:
+            return self._mem.by_pid.get(pid, ())
         return self._rows("SELECT seq, fp, err FROM obs WHERE pid = ? ORDER BY seq", (pid,))
 
-    def before(self, path: str, worker: str | None, seq: int) -> Iterator[Row]:
+    def before(self, path: str, worker: str | None, seq: int) -> Iterable[Row]:
         """The errors read from ``path`` (by the same xdist worker) before ``seq``, nearest first."""
+        if self._mem is not None:
+            pool = self._mem.by_path.get((path, worker), [])
+            k = bisect_left(pool, seq, key=lambda row: row[0])
+            return (pool[i] for i in range(k - 1, -1, -1))
         return self._rows(
             "SELECT seq, fp, err FROM obs WHERE path = ? AND worker IS ? AND seq < ?"
             " ORDER BY seq DESC",
             (path, worker, seq),
         )
 
-    def between(self, lo: float, hi: float) -> Iterator[Row]:
+    def between(self, lo: float, hi: float) -> Iterable[Row]:
         """The errors stamped in [lo, hi], in time order (then reading order)."""
+        if self._mem is not None:
+            mem = self._mem
+            return mem.timed[bisect_left(mem.times, lo) : bisect_right(mem.times, hi)]
         return self._rows(
             "SELECT seq, fp, err FROM obs WHERE t >= ? AND t <= ? ORDER BY t, seq", (lo, hi)
         )
@@ -238,6 +287,10 @@ class ErrorStore:
     def occurrences(self) -> Iterator[tuple[str, int, DbError]]:
         """(fingerprint, seq, error) of every occurrence, copies of one counted once (the
         readable copy kept), readable inputs first, then in reading order."""
+        if self._mem is not None:
+            yield from self._mem.won
+            return
+        assert self._db is not None
         for fp, seq, blob in self._db.execute(
             "SELECT fp, seq, err FROM won ORDER BY readable, seq, k"
         ):
@@ -245,8 +298,55 @@ class ErrorStore:
 
     def occurred(self, fp: str, path: str, lo: int, hi: int) -> bool:
         """Whether an occurrence of ``fp`` was read from ``path`` at a line in [lo, hi]."""
+        if self._mem is not None:
+            lines = self._mem.won_lines.get((fp, path), [])
+            k = bisect_left(lines, lo)
+            return k < len(lines) and lines[k] <= hi
+        assert self._db is not None
         row = self._db.execute(
             "SELECT 1 FROM won WHERE fp = ? AND path = ? AND line BETWEEN ? AND ? LIMIT 1",
             (fp, path, lo, hi),
         ).fetchone()
         return row is not None
+
+
+class _Indexes:
+    """The rows of a store that never spilled, indexed as the SQL indexes do (same orders)."""
+
+    def __init__(
+        self,
+        obs: list[tuple[Any, ...]],
+        ids: list[tuple[str, str, int]],
+        occ: list[tuple[Any, ...]],
+    ) -> None:
+        self.by_test: dict[str, list[Row]] = {}
+        self.by_pid: dict[str, list[Row]] = {}
+        self.by_path: dict[tuple[str, str | None], list[Row]] = {}
+        self.by_id: dict[tuple[str, str], list[Row]] = {}
+        timed: list[tuple[float, Row]] = []
+        by_seq: dict[int, Row] = {}
+        for seq, path, worker, test, pid, t, fp, err in sorted(obs, key=lambda row: row[0]):
+            row = (seq, fp, err)
+            by_seq[seq] = row
+            if test is not None:
+                self.by_test.setdefault(test, []).append(row)
+            if pid is not None:
+                self.by_pid.setdefault(pid, []).append(row)
+            self.by_path.setdefault((path, worker), []).append(row)
+            if t is not None:
+                timed.append((t, row))
+        for name, value, seq in sorted(ids, key=lambda row: row[2]):
+            self.by_id.setdefault((name, value), []).append(by_seq[seq])
+        timed.sort(key=lambda pair: (pair[0], pair[1][0]))
+        self.times = [t for t, _ in timed]
+        self.timed = [row for _, row in timed]
+        self.won: list[tuple[str, int, DbError]] = []
+        self.won_lines: dict[tuple[str, str], list[int]] = {}
+        seen: set[tuple[str, str]] = set()
+        for fp, ident, _, seq, _, path, line, err in sorted(occ, key=lambda r: r[2:5]):
+            if (fp, ident) not in seen:
+                seen.add((fp, ident))
+                self.won.append((fp, seq, err))
+                self.won_lines.setdefault((fp, path), []).append(line)
+        for lines in self.won_lines.values():
+            lines.sort()

@@ -234,12 +234,15 @@ def _build(f: Fields, line: int, event: Event, share: Callable[[Any], Any]) -> D
 class Shared:
     """One copy of each text (a string, or a tuple of string pairs: ids, a key) among the errors
     one analysis keeps: a log of errors repeats its messages, details, statements and ids
-    thousands of times. At most LIMIT distinct texts of at most 4 KB are remembered."""
+    thousands of times. At most LIMIT distinct texts of at most 4 KB, CHARS characters in all
+    (strings; a tuple counts its length), are remembered."""
 
     LIMIT = 65536
+    CHARS = 8 << 20
 
     def __init__(self) -> None:
         self._seen: dict[Any, Any] = {}
+        self._chars = 0
 
     def __call__(self, text: Any) -> Any:
         """``text``, or the equal one met before it."""
@@ -248,8 +251,9 @@ class Shared:
         seen = self._seen
         got = seen.get(text)
         if got is None:
-            if len(seen) >= self.LIMIT:
+            if len(seen) >= self.LIMIT or self._chars >= self.CHARS:
                 return text
+            self._chars += len(text)
             got = seen[text] = text
         return got
 
