@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -250,6 +251,17 @@ def test_a_log_of_errors_keeps_none_of_them_in_memory() -> None:
     assert finding.count == 3000 and finding.explains == ("S1",)
     assert corr.scopes == {"S1": "window"}
     assert finding.keys == tuple((("email", f"u{n}@x.io"),) for n in range(7))
+
+
+def test_copies_of_one_error_move_the_store_to_its_file_too() -> None:
+    """Repeats of one error in the same second are one occurrence (one row of occurrences), but
+    each is a place an election may read: the store counts those rows too before it spills."""
+    same = [replace(server_error(0), line=n + 1) for n in range(300)]
+    with patch.object(store_module, "SPILL", 100), ErrorStore() as store:
+        observe(same, store=store)
+        assert store.spilled
+        corr = correlate([], store)
+    assert [f.count for f in corr.findings] == [1]
 
 
 def test_the_store_is_a_temporary_file_removed_after_the_analysis(

@@ -3,8 +3,9 @@
 Most input lines are noise; an Event is kept only when it holds a database error, is a failure a
 person would see (failed test, error log, HTTP 5xx, traceback), or is a warning / retry notice that
 the claim check and the recovered-noise rule need. Given an ErrorStore, the observations holding
-errors go to it (on disk) and only the rest stay in memory (``held``): failures, retries and
-success notices. Memory then grows with the failures a report lists, not with the errors read.
+errors go to it (a file, past a few thousand) and only the rest stay here (``held``): failures,
+retries and success notices. Memory then grows with the failures a report lists, not with the
+errors read.
 """
 
 from __future__ import annotations

@@ -10,9 +10,8 @@ from triage.correlate.scopes import SCOPE_CONFIDENCE
 from triage.correlate.store import ErrorStore
 from triage.model import DbError, Evidence, Failure, Finding
 
-MAX_KEYS = (
-    64  # distinct keys of a finding's occurrences kept (the key lifecycle traces four values)
-)
+# Distinct keys of a finding's occurrences kept (the key lifecycle traces four of their values).
+MAX_KEYS = 64
 
 
 class _Occurrences:

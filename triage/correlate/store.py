@@ -4,16 +4,18 @@ A log made of errors (a server log of a retry storm, a service failing every req
 hundreds of thousands of them. Root election needs each one's place (input, test, ids, process,
 time) and findings need every occurrence, but only a few are ever read back: the roots elected
 for the failures and, per finding, the first, the last and the fields they fill. So every
-observation holding a real error is written here, to a temporary SQLite file (bounded page
-cache), and read back by index:
+observation holding a real error is added here and read back by index: in memory while they are
+few (SPILL occurrences: a run's failures), else from a temporary SQLite file with a bounded page
+cache, removed on close:
 
   obs  one row per observation with a real (non-cascade) error: its scope keys and the innermost
-       real error, which is what an election returns (``Pool`` rows: seq, fingerprint, error);
+       real error, which is what an election returns (``Row``: seq, fingerprint, error);
   ids  its correlation ids (reqId, jobId, traceId, session);
   occ  one row per real error: the occurrence identity that makes copies of one error read from
        several inputs count once (findings), and where it was read.
 
-Errors are stored as marshalled field tuples (``dump``/``load``), read back into equal DbErrors.
+In memory, ``_Indexes`` holds the same rows in the orders the SQL reads them; in the file, errors
+are marshalled field tuples (``dump``/``load``), read back into equal DbErrors.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from triage.model import DbError, Location
 from triage.observe import APP_LOGS, Observation
 
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
-SPILL = 20_000  # occurrences held in memory before the store moves to its file
+SPILL = 20_000  # observations (or occurrences) held in memory before the store moves to its file
 BATCH = 4096  # rows written at once, after
 RECENT = 65536  # occurrence identities remembered to skip writing their copies
 CACHE_KB = 8192  # SQLite's page cache (its sorter spills to the file beyond it)
@@ -184,7 +186,7 @@ class ErrorStore:
         if self._db is not None:
             if len(self._obs) >= BATCH:
                 self._flush()
-        elif len(self._occ) >= SPILL:
+        elif len(self._obs) >= SPILL or len(self._occ) >= SPILL:
             self._spill()
 
     def _spill(self) -> None:
