@@ -5,14 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import orjson
-from hypothesis import example, given
+import pytest
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from triage.inputs import ReadResult, read_inputs
+from triage.inputs import ReadResult, jsonquiet, read_inputs
 from triage.inputs.pino import event_from_record, normalise_level, normalise_time
 
 NODE = Path(__file__).parent / "fixtures" / "node"
 APP = str(NODE / "app.log")
+QUIET_LEVELS = jsonquiet.QUIET_LEVELS
+
+
+@pytest.fixture(autouse=True)
+def every_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests check what the reader makes of each record, quiet ones too: the rule that
+    another JSON logger's quiet record is no Event (jsonquiet) is off unless a test turns it on."""
+    monkeypatch.setattr(jsonquiet, "QUIET_LEVELS", frozenset())
 
 
 def read(path: str) -> tuple[dict[int, object], ReadResult]:
@@ -241,3 +250,114 @@ def test_python_json_loggers_traceback_keys_hold_the_database_error() -> None:
         assert errors[0].driver == "psycopg"  # the traceback names the class
         failed = [e for e in events if e.level == "error"]
         assert [e.text for e in failed][:1] == ["signup failed"], name
+
+
+def _json_lines() -> list[str]:
+    """Every JSON line of the samples and the reader fixtures: real captures of pino, bunyan-
+    and winston-shaped records, structlog, python-json-logger, PostgREST bodies, jsonlog."""
+    root = Path(__file__).parent.parent
+    out: list[str] = []
+    for base in (root / "samples", root / "tests" / "fixtures"):
+        for path in sorted(base.rglob("*")):
+            if path.suffix in (".log", ".jsonl", ".json", ".ndjson") and path.is_file():
+                text = path.read_bytes()[:2_000_000].decode("utf-8", "replace")
+                out.extend(line for line in text.splitlines() if line.startswith("{"))
+    return out
+
+
+def _kept(obj: dict, line: str) -> list:
+    """What observe keeps of the Event a decoded record makes."""
+    from triage.inputs.jsonrec import event_from_json
+    from triage.observe import observe
+
+    ev = event_from_json(obj, "f.log", 1, line)
+    return observe([] if ev is None else ev if isinstance(ev, list) else [ev])
+
+
+def test_a_quiet_record_of_any_json_logger_is_one_observe_would_drop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rule's invariant on every real JSON line here: a record jsonquiet calls quiet (not
+    loud, a level at info or below) is one of which observe keeps nothing; and it does call
+    the routine records of the non-pino loggers quiet."""
+    monkeypatch.setattr(jsonquiet, "QUIET_LEVELS", QUIET_LEVELS)
+    quiet = 0
+    lines = _json_lines()
+    assert len(lines) > 1000
+    for line in lines:
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict) or jsonquiet.is_loud(line):
+            continue
+        if jsonquiet.quiet_format(obj) is not None:
+            quiet += 1
+            assert _kept(obj, line) == [], line
+    assert quiet > 100
+    for name, fmt in (("structlog.jsonl", "json"), ("python-json-logger.jsonl", "json")):
+        first = (JSON_LOGGERS / name).read_text().splitlines()[0]  # "request handled", info
+        assert not jsonquiet.is_loud(first)
+        assert jsonquiet.quiet_format(orjson.loads(first)) == fmt
+
+
+WORDS = st.sampled_from(
+    (
+        "request handled", "duplicate key value violates unique constraint \"u_key\"",
+        "signup failed", "retrying in 2s", "attempt 2", "HTTP 503 from upstream", "503 upstream",
+        "status: 502", "connection refused", "ECONNREFUSED", "PGRST116", "P2002", "23505",
+        "relation \"x\" does not exist", "ok", "backing off", "Traceback (most recent call last)",
+        "DatabaseError", "psycopg.errors.UniqueViolation", "Database error saving new user",
+        "PostgrestException(message: permission denied, code: 42501, details: null)",
+        "Can't reach database server", "will try again", "upstream: 500",
+    )
+)  # fmt: skip
+VALUES = st.one_of(WORDS, st.integers(0, 700), st.booleans(), st.none())
+KEYS = st.sampled_from(
+    ("msg", "message", "event", "status", "statusCode", "code", "err", "error", "exception",
+     "exc_info", "detail", "details", "hint", "path", "reqId", "res", "type", "stack")
+)  # fmt: skip
+LEVELS = st.sampled_from(("level", "levelname", "severity", "lvl")).flatmap(
+    lambda key: st.tuples(
+        st.just(key),
+        st.one_of(
+            st.sampled_from(("info", "INFO", "debug", "trace", "notice", "warn", "error", "fatal")),
+            st.sampled_from((10, 20, 30, 35, 40, 50, 60, "30", "50")),
+        ),
+    )
+)
+RECORDS = st.recursive(
+    st.dictionaries(KEYS, VALUES, max_size=4),
+    lambda inner: st.dictionaries(KEYS, st.one_of(VALUES, inner), max_size=4),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=600)
+@given(LEVELS, RECORDS)
+@example(("level", "info"), {"msg": "retrying in 2s"})
+@example(("level", 30), {"event": "will try again"})
+@example(
+    ("level", "info"),
+    {"code": "PGRST116", "details": "The result contains 0 rows", "message": "no rows"},
+)
+@example(("levelname", "INFO"), {"code": "ECONNREFUSED", "message": "no route"})
+@example(("level", "info"), {"res": {"statusCode": 503}, "msg": "request completed"})
+@example(("severity", "INFO"), {"message": "503 upstream"})
+def test_generated_quiet_records_are_ones_observe_would_drop(
+    level: tuple[str, object], record: dict
+) -> None:
+    """The same invariant on generated records: database errors, statuses, codes and retry
+    notices in any key and at any depth, at every level."""
+    obj = {level[0]: level[1], **record}
+    line = orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS).decode()
+    python_style = line.replace('":', '": ').replace(',"', ', "')  # structlog's separators
+    for text in (line, python_style):
+        old = jsonquiet.QUIET_LEVELS
+        try:
+            jsonquiet.QUIET_LEVELS = QUIET_LEVELS
+            quiet = not jsonquiet.is_loud(text) and jsonquiet.quiet_format(obj) is not None
+        finally:
+            jsonquiet.QUIET_LEVELS = old
+        if quiet:
+            assert _kept(obj, text) == [], text

@@ -82,15 +82,14 @@ def event_from_record(obj: dict[str, Any], path: str, no: int) -> Event | None:
         if key in obj:
             time = normalise_time(obj[key])
             break
-    raw_level = obj.get("level")
-    pino_shaped = (type(raw_level) is int) or ("msg" in obj and ("pid" in obj or "hostname" in obj))
+    fmt = format_of(obj)
     text = _text(obj)
     if text is None:
-        text = "" if pino_shaped else _compact(obj)
+        text = "" if fmt == "pino" else _compact(obj)
     return Event(
         path=path,
         line=no,
-        fmt="pino" if pino_shaped else "json",
+        fmt=fmt,
         kind="log",
         text=text,
         level=level,
@@ -98,6 +97,15 @@ def event_from_record(obj: dict[str, Any], path: str, no: int) -> Event | None:
         data=obj,
         ids=_ids(obj),
     )
+
+
+def format_of(obj: dict[str, Any]) -> str:
+    """ "pino" for a record pino wrote (a numeric level, or msg beside pid or hostname), else
+    "json" (another JSON logger)."""
+    pino_shaped = type(obj.get("level")) is int or (
+        "msg" in obj and ("pid" in obj or "hostname" in obj)
+    )
+    return "pino" if pino_shaped else "json"
 
 
 def normalise_level(value: Any) -> str | None:

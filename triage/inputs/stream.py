@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from triage.inputs import gated, jsonrec
+from triage.inputs import gated, jsonquiet, jsonrec
 from triage.inputs.gate import Gate, Gates, Quiet
 from triage.inputs.source import COMPOSE, Counts
 from triage.model import Event
@@ -113,8 +113,15 @@ def read_stream(path: str, lines: Iterable[tuple[int, str]], counts: Counts) -> 
             if objs is None:
                 pending.append((no, body))
                 continue
+            loud = None
             for obj in objs:
                 if isinstance(obj, dict):
+                    if loud is None:
+                        loud = jsonquiet.is_loud(body)
+                    fmt = None if loud else jsonquiet.quiet_format(obj)
+                    if fmt is not None:  # another JSON logger's quiet record: no Event
+                        counts.saw_format(fmt)
+                        continue
                     ev = jsonrec.event_from_json(obj, path, no, body)
                     if ev is not None:
                         for one in ev if isinstance(ev, list) else (ev,):

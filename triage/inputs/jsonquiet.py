@@ -1,0 +1,63 @@
+"""Quiet records of JSON loggers other than level-first pino, skipped once decoded.
+
+Any JSON logger's record (structlog, python-json-logger, bunyan, winston: the level anywhere, in
+any key pino.LEVEL_KEYS names) is quiet when its level is info or below and its line (lower-cased,
+JSON-escaped as written) holds none of LOUD nor a 5xx status: what observe keeps of a record
+needs one of them — a database error (every text template's needle, an exception or error name,
+a traceback, a client's connection failure, a "code" key: PostgREST, Prisma, a node system
+error), an error level, a retry notice, an HTTP 5xx (a status key, or "HTTP 503" /
+"status: 503" / "503 ..." in a text). Such a record is no Event, as a quiet pino record is not
+(jsonrec.worth_decoding, applied before decoding); read_stream counts its format.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.inputs import pino
+from triage.inputs.textblocks import TEMPLATE_NEEDLES
+from triage.pgerror.detail import CLIENT_CONNECTION
+
+LOUD = tuple(
+    sorted(
+        {
+            "err",
+            "fatal",
+            "crit",
+            "panic",
+            "emerg",
+            "alert",
+            "xception",
+            "traceback",
+            "sqlstate",
+            "retry",
+            "attempt",
+            "try again",
+            "backing off",
+            '"code"',
+            *(n.decode().lower() for n in TEMPLATE_NEEDLES),
+            *(n.lower() for n, _ in CLIENT_CONNECTION),
+        }
+    )
+)
+HTTP_5XX = re.compile(r'http(?:/[\d.]+)? +5\d\d|status(?:code)?(?:"\s*:\s*|[=: ]+)5\d\d|"5\d\d')
+QUIET_LEVELS = frozenset({"trace", "debug", "info"})
+
+
+def is_loud(line: str) -> bool:
+    """Whether a JSON line may hold something observe keeps (see LOUD)."""
+    low = line.lower()
+    return any(n in low for n in LOUD) or HTTP_5XX.search(low) is not None
+
+
+def quiet_format(obj: dict[str, Any]) -> str | None:
+    """For a decoded record of a line that is not loud: its format when the record is quiet (a
+    logger's record at info level or below), else None (a reportlog or jsonlog record, another
+    level, or none)."""
+    if "$report_type" in obj or "error_severity" in obj:
+        return None
+    for key in pino.LEVEL_KEYS:
+        if key in obj:
+            return pino.format_of(obj) if pino.normalise_level(obj[key]) in QUIET_LEVELS else None
+    return None
