@@ -1,6 +1,6 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py                 # 1 GB pino + four 200 MB text logs (the targets)
+    python benchmarks/bench.py                 # 1 GB pino, four 200 MB text logs, two of errors
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
 The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
@@ -10,6 +10,10 @@ and test-runner text interleaved with a service's pino records, each with a bloc
 runs every 20,000 lines. The third and fourth are the output of one real `pytest -v` run (a
 20,000-test suite against the local PostgreSQL, 20 real unique violations) and of one real
 `pytest -rA` run (5,000 tests that print and log, 5 real unique violations), each repeated.
+Two more logs, of ``--errors-mb`` (100 MB), are made only of database errors, for the memory
+target: a PostgreSQL server log (the real ERROR records of a server-log sample, re-stamped three
+milliseconds apart, from 500 backends in turn) and a pino log (the node samples' real error
+records); these two are run once (after the warm-up), being slow to read.
 Writes benchmarks/out/*.log and prints a Markdown table (the README's table comes from it):
 triage and the raw read are run three times each (``--repeat``), after one untimed warm-up, and
 the fastest run is shown with the highest peak RSS of the three; jq runs once.

@@ -100,8 +100,8 @@ def event_from_record(obj: dict[str, Any], path: str, no: int) -> Event | None:
 
 
 def format_of(obj: dict[str, Any]) -> str:
-    """ "pino" for a record pino wrote (a numeric level, or msg beside pid or hostname), else
-    "json" (another JSON logger)."""
+    """The record's format: pino (a numeric level, or msg beside pid or hostname), else json
+    (another JSON logger)."""
     pino_shaped = type(obj.get("level")) is int or (
         "msg" in obj and ("pid" in obj or "hostname" in obj)
     )
