@@ -298,3 +298,30 @@ def test_with_nowhere_to_write_the_store_is_kept_in_memory(
     log.write_text('2026-11-21 10:00:00.000 UTC [42] ERROR:  relation "nosuch" does not exist\n')
     report = analyze([str(log)])
     assert [f.fingerprint for f in report.correlation.findings] == ["42P01:nosuch"]
+
+
+def test_a_full_disk_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's own "database or disk is full" (a page limit stands in for the disk): the
+    analysis stops with the one-line error and exit 2, not a traceback; no file is left."""
+    from click.testing import CliRunner
+
+    from triage.cli import cli, commands  # noqa: F401  (registers the subcommands)
+
+    monkeypatch.setattr(store_module, "SPILL", 10)
+    monkeypatch.setattr(store_module, "PRAGMAS", (*store_module.PRAGMAS, "max_page_count = 4"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    log = tmp_path / "pg.log"
+    log.write_text(
+        "".join(
+            f"2026-11-21 10:00:{n % 60:02d}.000 UTC [42] ERROR:  duplicate key value violates"
+            f' unique constraint "users_email_key"\n'
+            f"2026-11-21 10:00:{n % 60:02d}.000 UTC [42] DETAIL:  Key (email)=(u{n}@x.io)"
+            " already exists.\n"
+            for n in range(2000)
+        )
+    )
+    result = CliRunner().invoke(cli, ["analyze", str(log), "--no-progress"])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "database or disk is full" in line and "TMPDIR" in line
+    assert os.listdir(tmp_path) == ["pg.log"]

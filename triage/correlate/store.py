@@ -35,6 +35,7 @@ from typing import Any
 
 from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
+from triage.errors import TriageError
 from triage.inputs import testid
 from triage.model import DbError, Location
 from triage.observe import APP_LOGS, Observation
@@ -44,6 +45,13 @@ SPILL = 20_000  # observations (or occurrences) held in memory before the store 
 BATCH = 4096  # rows written at once, after
 RECENT = 65536  # occurrence identities remembered to skip writing their copies
 CACHE_KB = 8192  # SQLite's page cache (its sorter spills to the file beyond it)
+PRAGMAS = (  # a scratch file: no journal, no syncing, one connection
+    "journal_mode = OFF",
+    "synchronous = OFF",
+    "locking_mode = EXCLUSIVE",
+    "temp_store = FILE",
+    f"cache_size = -{CACHE_KB}",
+)
 
 # seq, fingerprint of the innermost real error, and that error (dumped, once in the file)
 Row = tuple[int, str, Any]
@@ -197,31 +205,39 @@ class ErrorStore:
         except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
             self._drop_file()
             db = sqlite3.connect(":memory:")
-        for pragma in (
-            "journal_mode = OFF",
-            "synchronous = OFF",
-            "locking_mode = EXCLUSIVE",
-            "temp_store = FILE",
-            f"cache_size = -{CACHE_KB}",
-        ):
+        for pragma in PRAGMAS:
             db.execute(f"PRAGMA {pragma}")
-        db.executescript(_SCHEMA)
         self._db = db
+        with self._writing():
+            db.executescript(_SCHEMA)
         self._flush()
 
     def _flush(self) -> None:
         assert self._db is not None
         db = self._db
-        db.executemany(
-            "INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:7], dump(row[7])) for row in self._obs],
-        )
-        db.executemany("INSERT INTO ids VALUES (?, ?, ?)", self._ids)
-        db.executemany(
-            "INSERT INTO occ VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*row[:7], dump(row[7])) for row in self._occ],
-        )
+        with self._writing():
+            db.executemany(
+                "INSERT INTO obs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row[:7], dump(row[7])) for row in self._obs],
+            )
+            db.executemany("INSERT INTO ids VALUES (?, ?, ?)", self._ids)
+            db.executemany(
+                "INSERT INTO occ VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*row[:7], dump(row[7])) for row in self._occ],
+            )
         self._obs, self._ids, self._occ = [], [], []
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A write that fails (a full disk) is the one-line error a user can act on."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            where = os.path.dirname(self._path) if self._path else "memory"
+            raise TriageError(
+                f"cannot write the errors kept for correlation to a temporary file in {where}"
+                f" ({exc}); set TMPDIR to a directory with room"
+            ) from exc
 
     def seal(self) -> None:
         """Write what waits and build the indexes (once; nothing is added after)."""
@@ -229,7 +245,8 @@ class ErrorStore:
             return
         if self._db is not None:
             self._flush()
-            self._db.executescript(_INDEXES)
+            with self._writing():
+                self._db.executescript(_INDEXES)
         else:
             self._mem = _Indexes(self._obs, self._ids, self._occ)
         self.sealed = True
