@@ -16,29 +16,15 @@ import re
 from typing import Any
 
 from triage.inputs import pino
-from triage.inputs.textblocks import TEMPLATE_NEEDLES
-from triage.pgerror.detail import CLIENT_CONNECTION
+from triage.inputs.pytest_parts import KEEP
 
+# The words that keep a passing test's captured record (pytest_parts.KEEP: a database error's,
+# an error level's, a retry's), but a status only when it is a 5xx (HTTP_5XX), and the syslog
+# levels and the "code" key besides.
 LOUD = tuple(
     sorted(
-        {
-            "err",
-            "fatal",
-            "crit",
-            "panic",
-            "emerg",
-            "alert",
-            "xception",
-            "traceback",
-            "sqlstate",
-            "retry",
-            "attempt",
-            "try again",
-            "backing off",
-            '"code"',
-            *(n.decode().lower() for n in TEMPLATE_NEEDLES),
-            *(n.lower() for n, _ in CLIENT_CONNECTION),
-        }
+        {w.decode().lower() for w in (*KEEP.needles, *KEEP.folded)} - {"http", "status"}
+        | {"emerg", "alert", '"code"'}
     )
 )
 HTTP_5XX = re.compile(r'http(?:/[\d.]+)? +5\d\d|status(?:code)?(?:"\s*:\s*|[=: ]+)5\d\d|"5\d\d')
