@@ -93,3 +93,20 @@ def test_golden_report(case: Path, update_golden: bool) -> None:
         assert got == golden.read_text(), (
             f"{golden} differs: review the change, then pytest --update-golden"
         )
+
+
+@pytest.mark.parametrize("case", sample_dirs(), ids=lambda p: p.name)
+def test_golden_report_with_every_error_in_the_store_file(
+    case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same reviewed report when the errors kept for correlation go to the ErrorStore's
+    SQLite file from the first one (a log of many errors), not its in-memory form."""
+    from triage.correlate import store
+
+    golden = GOLDEN / f"{case.name}.json"
+    if not golden.exists():
+        pytest.skip("no golden yet (test_golden_report writes it)")
+    monkeypatch.setattr(store, "SPILL", 0)
+    expected = case / "expected.json"
+    reported = json.loads(expected.read_text()).get("reported") if expected.is_file() else None
+    assert render(run(case, reported), "json") == golden.read_text()
