@@ -316,35 +316,32 @@ def run_texts(buf: bytes, start: int, end: int, counts: Counts) -> list[str]:
 
 def _clean_run(buf: bytes, start: int, end: int) -> list[str] | None:
     """The lines of buf[start:end] (which ends with "\\n") when none needs _decode's repairs but
-    the removal of colour codes (done on the whole run: a code never holds a newline) and of a
-    trailing "\\r" (the callers'). _decode strips a line's "\\r" before its codes; the other
-    order gives the same line unless a code follows a "\\r": such a run is left to _decode."""
+    the removal of colour codes (``uncoloured``, on the whole run: a code never holds a newline)
+    and of a trailing "\\r" (the callers')."""
     if buf.find(b"\x00", start, end) >= 0:
         return None
-    coloured = buf.find(b"\x1b", start, end) >= 0
-    if coloured and buf.find(b"\r\x1b", start, end) >= 0:
-        return None
+    if buf.find(b"\x1b", start, end) >= 0:
+        clean = uncoloured(buf, start, end)
+        if clean is None:  # a code right after a "\\r", or an escape starting no code
+            return None
+        buf, start, end = clean, 0, len(clean)
     try:
-        text = buf[start : end - 1].decode("utf-8")
+        return buf[start : end - 1].decode("utf-8").split("\n")
     except UnicodeDecodeError:
         return None
-    if coloured:
-        text = ANSI.sub("", text)
-        if "\x1b" in text:  # an escape that starts no code: a line's own cleaning decides
-            return None
-    return text.split("\n")
 
 
 def uncoloured(buf: bytes | mmap.mmap, start: int, end: int) -> bytes | None:
     """buf[start:end] without its colour codes, line for line, when it has some and removing
-    them from the bytes reads as _decode would line by line (valid UTF-8, no NUL, no code right
-    after a "\\r": see _clean_run); else None."""
+    them from the bytes reads as _decode would line by line, else None: valid UTF-8, no NUL, no
+    code right after a "\\r" (_decode strips a line's "\\r" before its codes; the other order
+    differs only there), no escape left that starts no code (a line's own cleaning decides)."""
     if buf.find(b"\x1b", start, end) < 0 or buf.find(b"\r\x1b", start, end) >= 0:
         return None
     if buf.find(b"\x00", start, end) >= 0 or not linescan.utf8_valid(buf, start, end):
         return None
     clean = linescan.strip_codes(buf, start, end)
-    return None if b"\x1b" in clean else clean  # an escape starting no code: see _clean_run
+    return None if b"\x1b" in clean else clean
 
 
 def _decode(raw: bytes, counts: Counts) -> str:
