@@ -9,12 +9,11 @@ few facts. Untagged causes keep the catalog's weight and say that the logs do no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from triage.hypotheses_schema import on_delete, schema_evidence
 from triage.lifecycle import Lifecycle, Mention
-from triage.model import Finding
+from triage.model import Finding, epoch
 
 RACE_SECONDS = 2.0
 # A quoted line outweighs an inference from timing, which outweighs a line that is absent (the
@@ -219,7 +218,8 @@ def _judge(
 def _gone(key: str, f: Facts) -> str:
     made = f.created[-1]
     fail = f.failed[0] if f.failed else None
-    gap = _ts(fail.time) - _ts(made.time) if fail and _ts(fail.time) and _ts(made.time) else None  # type: ignore[operator]
+    failed_at, made_at = epoch(fail.time) if fail else None, epoch(made.time)
+    gap = failed_at - made_at if failed_at and made_at else None
     later = f" {gap * 1000:.0f} ms later" if gap is not None and gap >= 0 else ""
     return (
         f"{key} was created, and was missing at the failing write{later}: removed, or not committed"
@@ -235,17 +235,8 @@ def _gap(f: Facts) -> float | None:
     if end is None:
         timed = [m.time for m in f.lifecycle.before_failure() if m.time]
         end = timed[-1] if timed else None
-    a, b = _ts(f.deleted[-1].time), _ts(end)
+    a, b = epoch(f.deleted[-1].time), epoch(end)
     return b - a if a is not None and b is not None and b >= a else None
-
-
-def _ts(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00").replace(",", ".")).timestamp()
-    except ValueError:
-        return None
 
 
 def prove_wrong(finding: Finding, scope: str | None) -> list[str]:

@@ -7,11 +7,23 @@ Nothing after the readers looks at raw lines again except to quote evidence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 # Normalised levels, lowest first. Readers map every input's levels onto these.
 LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 LEVEL_RANK = {name: i for i, name in enumerate(LEVELS)}
+
+
+def epoch(iso: str | None) -> float | None:
+    """Seconds since the epoch of a time as the model holds it (ISO 8601, "Z" or an offset; a
+    comma before the fraction too), or None."""
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True, slots=True)

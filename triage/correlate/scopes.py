@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable
 
 from triage.correlate.groups import FailureGroup, real_errors
-from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row, timestamp
+from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row
 from triage.inputs import testid
-from triage.model import DbError, Failure
+from triage.model import DbError, Failure, epoch
 
 SCOPE_CONFIDENCE = {
     "chain": "high",
@@ -31,7 +31,7 @@ def first_real(
     copies, and errors of a fingerprint another failure's own chain already holds)."""
     for seq, fp, err in pool:
         if seq not in exclude and fp not in claimed:
-            return store.load(err)
+            return store.error(err)
     return None
 
 
@@ -71,7 +71,7 @@ def elect(
         if hit:
             return hit, "previous"
     # 6. time window before the failure (a second of slack for clocks of different processes)
-    t = timestamp(first.near_time)
+    t = epoch(first.near_time)
     if t is not None:
         hit = first_real(store, store.between(t - window, t + 1.0), mine, claimed)
         if hit:

@@ -28,7 +28,6 @@ import tempfile
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import fields
-from datetime import datetime
 from operator import attrgetter
 from types import TracebackType
 from typing import Any
@@ -37,7 +36,7 @@ from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
 from triage.errors import TriageError
 from triage.inputs import testid
-from triage.model import DbError, Location
+from triage.model import DbError, Location, epoch
 from triage.observe import APP_LOGS, Observation
 
 CORRELATION_IDS = ("reqId", "jobId", "traceId", "session")
@@ -67,15 +66,6 @@ def dump(err: DbError) -> bytes:
 def load(blob: bytes) -> DbError:
     path, line, *rest = marshal.loads(blob)
     return DbError(location=Location(path, line), **dict(zip(_REST, rest, strict=True)))
-
-
-def timestamp(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def occurrence_id(err: DbError, ob: Observation) -> tuple[object, ...]:
@@ -183,7 +173,7 @@ class ErrorStore:
                 ev.id_value("worker"),
                 testid.key(ev.test) if ev.test else None,
                 ob.near_pid if ob.near_pid and ev.fmt in APP_LOGS else None,
-                timestamp(ev.time),
+                epoch(ev.time),
                 fp,  # the innermost real error's
                 real[-1],
             )
@@ -251,8 +241,8 @@ class ErrorStore:
             self._mem = _Indexes(self._obs, self._ids, self._occ)
         self.sealed = True
 
-    def load(self, payload: DbError | bytes) -> DbError:
-        """The error of a pool's row."""
+    def error(self, payload: DbError | bytes) -> DbError:
+        """The error of a pool's row (held, or dumped in the file)."""
         return payload if isinstance(payload, DbError) else load(payload)
 
     # --- pools for root election, each in the order the election reads it -------------------
