@@ -112,11 +112,6 @@ def observe(
         if interesting:
             seen = pids.get(ev.path, set())
             near_pid = shared(pid) or (next(iter(seen)) if len(seen) == 1 else None)
-            if ev.data is not None and (x.http_status or 0) < 500:
-                # the parsed record was read into x; only an HTTP failure names its request from
-                # it later. Kept, thousands of server-log records would hold hundreds of MB; and
-                # a log of errors repeats its texts and ids: the kept records share them.
-                ev = replace(ev, data=None, text=shared(ev.text), ids=shared(ev.ids))
             ob = Observation(
                 seq,
                 ev,
@@ -128,13 +123,18 @@ def observe(
                 at,
             )
             at += 1
-            if store is None:
-                kept.append(ob)
-                continue
-            if ob.errors and not is_recovered_warning(ob):
-                store.add(ob)
-            if held(ob):
-                kept.append(ob)
+            if store is not None:
+                if ob.errors and not is_recovered_warning(ob):
+                    store.add(ob)
+                if not held(ob):
+                    continue  # the store has what correlation reads of it
+            if ev.data is not None and (x.http_status or 0) < 500:
+                # the parsed record was read into x; only an HTTP failure names its request from
+                # it later. Kept, thousands of server-log records would hold hundreds of MB; and
+                # a log of errors repeats its texts and ids: the kept records share them.
+                slim = replace(ev, data=None, text=shared(ev.text), ids=shared(ev.ids))
+                ob = replace(ob, event=slim)
+            kept.append(ob)
     return kept
 
 
