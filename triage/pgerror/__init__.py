@@ -227,7 +227,7 @@ def _build(f: Fields, line: int, event: Event, share: Callable[[Any], Any]) -> D
         driver=f.get("driver"),
         exc=f.get("exc"),
         time=event.time,
-        **{name: share(f.get(name) or None) for name in _FIELDS},
+        **{name: share(v) if (v := f.get(name)) else None for name in _FIELDS},
     )
 
 

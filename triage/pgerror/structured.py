@@ -51,6 +51,8 @@ PG_KEYS: tuple[tuple[str, str], ...] = (
     ("query", "statement"),
     ("sql", "statement"),
 )
+# where each key comes in PG_KEYS (the first of a field's keys present wins)
+_PG_ORDER = {key: n for n, (key, _) in enumerate(PG_KEYS)}
 PG_COMPANIONS = frozenset(
     {
         "severity",
@@ -236,8 +238,10 @@ def _pg_fields(
     out: Fields = {"message": message}
     if isinstance(code, str):
         out["sqlstate_field"] = code
-    for key, ours in PG_KEYS:
-        value = node.get(key)
+    present = _PG_ORDER.keys() & node.keys()  # a record holds a few of the 21 keys
+    for n in sorted(map(_PG_ORDER.__getitem__, present)):
+        key, ours = PG_KEYS[n]
+        value = node[key]
         if isinstance(value, str) and value and ours not in out:
             out[ours] = value
     if typ and node.get("index") and "constraint" not in out and isinstance(node["index"], str):
