@@ -217,6 +217,28 @@ def gen_pino_errors(path: Path, size: int) -> None:
     _write(path, size, errors, errors[:1])
 
 
+def gen_pretty(path: Path, size: int) -> None:
+    """A service's log as pino-pretty prints it: the real records of the node-pretty samples
+    (a header line and its indented properties), the quiet ones (info level, no error word)
+    repeated, one error record (with its err block and raw stack) among 20,000."""
+    records: list[list[bytes]] = []
+    for line in real_lines("node-pretty-*/app.pretty.log", lambda b: bool(b)):
+        if line.startswith(b"    ") and records:
+            records[-1].append(line)
+        else:
+            records.append([line])
+    loud = (b"rror", b"ttempt", b"Code", b"status")
+    quiet = [
+        b"\n".join(r)
+        for r in records
+        if b"] INFO " in r[0] and not any(w in b"".join(r) for w in loud)
+    ]
+    errors = [b"\n".join(r) for r in records if b"] ERROR " in r[0]]
+    if not quiet or not errors:
+        sys.exit("benchmark needs the captured node-pretty-* samples (run samples/generate first)")
+    _write(path, size, quiet, errors)
+
+
 def _pino_info() -> list[bytes]:
     """The info/debug request lines of a real service run (HTTP 2xx/4xx, no errors)."""
     return real_lines(
@@ -335,6 +357,7 @@ def main() -> None:
     mixed = OUT / f"mixed-{args.mixed_mb}mb.log"
     verbose = OUT / f"verbose-{args.mixed_mb}mb.log"
     ra = OUT / f"ra-{args.mixed_mb}mb.log"
+    pretty = OUT / f"pretty-{args.mixed_mb}mb.log"
     pg_errors = OUT / f"pg-errors-{args.errors_mb}mb.log"
     pino_errors = OUT / f"pino-errors-{args.errors_mb}mb.log"
     for path, gen, size in (
@@ -343,6 +366,7 @@ def main() -> None:
         (mixed, gen_mixed, args.mixed_mb),
         (verbose, gen_verbose, args.mixed_mb),
         (ra, gen_ra, args.mixed_mb),
+        (pretty, gen_pretty, args.mixed_mb),
         (pg_errors, gen_pg_errors, args.errors_mb),
         (pino_errors, gen_pino_errors, args.errors_mb),
     ):
@@ -364,6 +388,7 @@ def main() -> None:
     rows += bench(mixed, "pytest/vitest + pino, mixed", None, args.repeat)
     rows += bench(verbose, "pytest -v, one real run repeated", None, args.repeat)
     rows += bench(ra, "pytest -rA, one real run repeated", None, args.repeat)
+    rows += bench(pretty, "pino-pretty, real records repeated", None, args.repeat)
     # memory rows: every record an error the analysis keeps (slow to read: run once)
     rows += bench(pg_errors, "PostgreSQL server log, errors only", None, 1)
     rows += bench(pino_errors, "pino, errors only", None, 1)

@@ -22,6 +22,7 @@ from triage.inputs import (
     gated,
     jsonrec,
     linescan,
+    pino_pretty,
     pytest_text,
     read_inputs,
     source,
@@ -29,6 +30,7 @@ from triage.inputs import (
     textblocks,
 )
 from triage.inputs.gate import ALL, BLANK, NONE, Gates, Quiet
+from triage.inputs.pino_pretty import PrettyParser
 from triage.model import Event, InputStats
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -387,7 +389,14 @@ def check_quiet_line(parser: Any, quiet: Quiet, no: int, line: str) -> None:
         expected.skipped(no)
     if quiet.collects:
         expected.collected([no], [line])
-    if quiet.rewinds is not None:
+    if quiet.rewinds is not None and isinstance(parser, PrettyParser):
+        # inside a quiet record: feed() may add to it, or end it (a header starts the next one
+        # afresh), but never make it loud (it would yield an event the reader may pass over)
+        assert fed.record is None or not fed.record.loud, line
+        if quiet.rewinds.test(line):
+            assert fed.record is not None and fed.record.line == no, line
+        fed.record = expected.record = None
+    elif quiet.rewinds is not None:
         # the lines from the next boundary on set the open section anew (the reader feeds them
         # when a trigger comes): feed() may change it, and nothing else but what a boundary
         # does to the section before (set aside as it was, its kept records only)
@@ -682,3 +691,74 @@ def test_a_tap_run_is_gated_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     events, _ = read([str(log)], monkeypatch, gate=True)
     assert sum(e.kind == "test" for e in events) >= 3
     assert len(fed) < len(lines) / 4
+
+
+def pretty_records() -> list[list[bytes]]:
+    """The records of the real pino-pretty samples (header and property lines), each a list."""
+    records: list[list[bytes]] = []
+    for path in sorted((ROOT / "samples").glob("node-pretty-*/app.pretty.log")):
+        for line in path.read_bytes().split(b"\n"):
+            if line.startswith(b"    ") and records:
+                records[-1].append(line)
+            elif line:
+                records.append([line])
+    return records
+
+
+def is_loud(record: list[bytes]) -> bool:
+    return any(n.encode() in line for line in record for n in pino_pretty.LOUD)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pino_pretty_logs_read_the_same_when_quiet_records_are_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Real pino-pretty records, quiet and loud, in random order, with what ends a record early
+    or late: a quiet record that a late property line makes loud (its earlier properties, such
+    as reqId, must still be read), text lines between records, a "[" line that is no header,
+    blank lines, a record longer than MAX_RECORD_LINES; across chunk and window edges."""
+    rnd = random.Random(seed)
+    monkeypatch.setattr(source, "CHUNK", rnd.choice([512, 4096, 65536]))
+    monkeypatch.setattr(gated, "FIRST_WINDOW", rnd.choice([64, 1024, 32 << 10]))
+    records = pretty_records()
+    quiet = [r for r in records if b"] INFO " in r[0] and not is_loud(r)]
+    assert len(quiet) >= 6 and len(records) > len(quiet)
+    late_loud = [*quiet[0], b"    res: {", b'      "statusCode": 503', b"    }"]
+    long_quiet = [quiet[1][0], *[b"    n: %d" % i for i in range(pino_pretty.MAX_RECORD_LINES + 5)]]
+    extras = [
+        late_loud,
+        long_quiet,
+        [b"[gw0] not a header at all"],
+        [b""],
+        [b"plain text between records"],
+    ]
+    lines: list[bytes] = []
+    for _ in range(300):
+        pick = rnd.random()
+        if pick < 0.8:
+            lines.extend(rnd.choice(quiet))
+        elif pick < 0.93:
+            lines.extend(rnd.choice(records))
+        else:
+            lines.extend(rnd.choice(extras))
+    log = tmp_path / "app.pretty.log"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    same_both_ways([str(log)], monkeypatch)
+
+
+def test_a_big_pino_pretty_log_is_read_past_its_quiet_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of quiet records and one loud one: the loud one is read whole (its reqId from
+    the property lines), and the reader decodes a few lines, not every one."""
+    records = pretty_records()
+    quiet = [r for r in records if b"] INFO " in r[0] and not is_loud(r)]
+    loud = next(r for r in records if b"] ERROR " in r[0])
+    lines = [line for i in range(3000) for line in quiet[i % len(quiet)]] + loud
+    log = tmp_path / "big.pretty.log"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    same_both_ways([str(log)], monkeypatch)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    assert [ev.level for ev in events] == ["error"] and events[0].line == 1 + len(lines) - len(loud)
+    assert "pino-pretty" in stats[0].formats
+    assert visited(log, monkeypatch) < len(lines) // 20

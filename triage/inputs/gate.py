@@ -86,8 +86,8 @@ class Quiet:
     # The lines passed over may matter after all, but only from the last boundary among them:
     # when a trigger comes (or the block read ends), the reader feeds the lines from there (all
     # of them when none is a boundary), so the parser reads that section whole. feed() may change
-    # state on non-trigger lines, but only state the lines from a boundary on set anew (the
-    # first parser only; it claims every line).
+    # state on non-trigger lines, but only state the lines from a boundary on set anew. One
+    # parser per gate, behind none that claims SOME lines (a boundary must reach it as read).
     rewinds: Boundary | None = None
 
     def wants(self, line: str) -> bool:
@@ -145,7 +145,7 @@ class Gate:
     tracking: tuple[int, ...]  # positions (in the parser list) of parsers to call skipped()
     blank_before: tuple[int, ...]  # those of them behind a parser that claims blank lines
     collects: bool = False  # the first parser collects the lines passed over (Quiet.collects)
-    rewinds: Boundary | None = None  # the first parser's Quiet.rewinds
+    rewinds: Boundary | None = None  # the Quiet.rewinds of a parser it holds
 
     @staticmethod
     def build(quiets: Sequence[Quiet]) -> Gate | None:
@@ -155,9 +155,14 @@ class Gate:
         tracking: list[int] = []
         blank_before: list[int] = []
         blank = False
+        rewinds: Boundary | None = None
         for i, q in enumerate(quiets):
-            if (q.collects or q.rewinds) and (i or q.claims != ALL):
-                return None  # only the first parser, owning every line, may collect or rewind
+            if q.collects and (i or q.claims != ALL):
+                return None  # only the first parser, owning every line, may collect
+            if q.rewinds is not None:
+                if rewinds is not None or any(p.claims == SOME for p in quiets[:i]):
+                    return None
+                rewinds = q.rewinds
             if q.apart:
                 apart.append(q.triggers)
             else:
@@ -172,7 +177,6 @@ class Gate:
         empty = any(q.empty for q in quiets)
         parts = [Part.of(shared, True, empty)] + [Part.of(t, False, empty) for t in apart]
         collects = bool(quiets) and quiets[0].collects
-        rewinds = quiets[0].rewinds if quiets else None
         return Gate(tuple(parts), tuple(tracking), tuple(blank_before), collects, rewinds)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from triage.inputs.gate import Quiet, Triggers
+from triage.inputs.gate import SOME, Boundary, Quiet, Triggers
 from triage.inputs.jsonrec import FAST_NEEDLES
 from triage.inputs.pino import event_from_record, normalise_time
 from triage.model import Event
@@ -36,6 +36,18 @@ MAX_RECORD_LINES = 2000  # a runaway block is closed rather than buffered withou
 # codes as pino-pretty prints them: a top-level property, inside an object, single-line JSON).
 QUIET_LEVELS = frozenset((10, 20, 30))
 LOUD = (*(n.decode() for n in FAST_NEEDLES), "Code: 5", "status: 5", 'Code": 5', 'status": 5')
+# Inside a quiet record, feed() only adds to it (a record that stays quiet yields nothing), and a
+# header line starts the next one afresh: the gate passes over property lines and whole quiet
+# records, and when a line that matters comes (a LOUD word, a header at another level, a line
+# that is neither indented nor "[..."), the reader feeds the lines from the last header on.
+QUIET_RECORD = Quiet(
+    Triggers(
+        keep_unless=(b"    ", b"["),
+        needles=(*(n.encode() for n in LOUD), b"] WARN", b"] ERROR", b"] FATAL", b"] USERLVL"),
+    ),
+    claims=SOME,
+    rewinds=Boundary(b"[", lambda line: _header(line) is not None),
+)
 
 
 @dataclasses.dataclass
@@ -76,7 +88,10 @@ class PrettyParser:
         return True, done
 
     def quiet(self) -> Quiet | None:
-        return IDLE if self.record is None else None
+        rec = self.record
+        if rec is None:
+            return IDLE
+        return None if rec.loud else QUIET_RECORD
 
     def close(self) -> list[Event]:
         return self._finish()
