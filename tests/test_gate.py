@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from triage.inputs import (
     ReadResult,
     gated,
+    jsonquiet,
     jsonrec,
     linescan,
     pino_pretty,
@@ -762,3 +763,128 @@ def test_a_big_pino_pretty_log_is_read_past_its_quiet_records(
     assert [ev.level for ev in events] == ["error"] and events[0].line == 1 + len(lines) - len(loud)
     assert "pino-pretty" in stats[0].formats
     assert visited(log, monkeypatch) < len(lines) // 20
+
+
+def json_logger_lines() -> list[bytes]:
+    """Every real JSON record line of the samples and fixtures (pino, structlog,
+    python-json-logger, jsonlog, reportlog), quiet and loud."""
+    return [
+        line
+        for p in TEXT_FILES
+        if not p.name.endswith(".gz")
+        for line in p.read_bytes().split(b"\n")
+        if line.startswith(b"{") and len(line) < 20_000
+    ]
+
+
+# Lines around which the pass-over must stop or go on: HTTP 5xx statuses in every form HTTP_5XX
+# reads (and near misses), levels above info without a LOUD word, text a reader cleans, a
+# record cut over two lines, two records on one line, JSON that is no record, non-ASCII.
+JSON_EDGES = [
+    b'{"level": "info", "event": "request handled", "status": 503}',
+    b'{"level": "info", "event": "request handled", "status":"503"}',
+    b'{"level": "info", "event": "proxied", "line": "HTTP/1.1 502 Bad Gateway"}',
+    b'{"level": "info", "event": "upstream status=504"}',
+    b'{"levelname": "INFO", "message": "statusCode 500 from billing"}',
+    b'{"level": "info", "event": "took 512 ms", "n": 5000}',
+    b'{"level": "info", "event": "status 200", "size": 5120}',
+    b'{"level": "warning", "event": "slow request"}',
+    b'{"level": "notice", "event": "config reloaded"}',
+    b'{"level": "info", "event": "done"}\r',
+    b'{"level": "info", "event": "\x1b[31mdone\x1b[0m"}',
+    b'{"level": "info", "event": "caf\xc3\xa9 opened"}',
+    '{"level": "info", "event": "deadloc\u212a detected"}'.encode(),  # KELVIN SIGN: lower() "k"
+    b'{"level": "info", "event": "half a rec',
+    b'ord", "n": 1}',
+    b'{"level": "info", "event": "a"} {"level": "info", "event": "b"}',
+    b'{"level": "info"',
+    b"[1, 2, 3]",
+    b"{}",
+    b'{"level": 30, "msg": "pino without time first", "pid": 1}',
+    b'{"level":30,"time":1,"msg":"a quiet pino record"}',
+    b'{"level":30,"time":1,"msg":"an attempt"}',
+    b"plain runner text between records",
+    b"",
+]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_json_logger_records_read_the_same_when_quiet_ones_are_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Real JSON record lines, mostly quiet ones, with the edge lines among them and runner
+    text around, across chunk and window edges: the gate passes over the quiet records and the
+    events, counts and formats are those of a plain read."""
+    rnd = random.Random(seed)
+    monkeypatch.setattr(source, "CHUNK", rnd.choice([512, 4096, 65536]))
+    monkeypatch.setattr(gated, "FIRST_WINDOW", rnd.choice([64, 1024, 32 << 10]))
+    records = json_logger_lines()
+    quiet = [r for r in records if not jsonquiet.is_loud(r.decode())]
+    assert len(quiet) > 20 and len(records) > len(quiet)
+    text = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
+    lines: list[bytes] = []
+    for _ in range(1500):
+        pick = rnd.random()
+        if pick < 0.85:
+            lines.append(rnd.choice(quiet))
+        elif pick < 0.9:
+            lines.append(rnd.choice(records))
+        elif pick < 0.97:
+            lines.append(rnd.choice(JSON_EDGES))
+        else:
+            start = rnd.randrange(len(text))
+            lines.extend(text[start : start + rnd.randrange(1, 30)])
+    log = tmp_path / "service.jsonl"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    same_both_ways([str(log)], monkeypatch)
+
+
+def test_a_structlog_service_log_is_read_past_its_quiet_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of real structlog info records and the real error ones: the errors are read,
+    the routine records are passed over undecoded by read_stream, the input reads as json."""
+    real = (ROOT / "tests" / "fixtures" / "json_loggers" / "structlog.jsonl").read_bytes()
+    lines = real.strip().split(b"\n")
+    info = [line for line in lines if b'"level": "info"' in line]
+    errors = [line for line in lines if b'"level": "error"' in line]
+    assert info and errors
+    body = [info[i % len(info)] for i in range(5000)] + errors + info
+    log = tmp_path / "structlog.jsonl"
+    log.write_bytes(b"\n".join(body) + b"\n")
+    same_both_ways([str(log)], monkeypatch)
+    events, stats = read([str(log)], monkeypatch, gate=True)
+    assert [ev.level for ev in events] == ["error"] * len(errors)
+    assert stats[0].formats == ("json",) or list(stats[0].formats) == ["json"]
+    assert visited(log, monkeypatch) < 50
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(
+                ["status", "Status", "Code", "http", "HTTP/1.1", ":", '"', "=", " ", "\t", "5",
+                 "50", "503", "5000", "x", "a5", "{", "}"]
+            ),
+            max_size=8,
+        ).map("".join),
+        min_size=1,
+        max_size=12,
+    )
+)  # fmt: skip
+def test_the_first_5xx_line_of_a_block_is_the_first_http_5xx_finds(lines: list[str]) -> None:
+    """GatedLines._first_5xx (a plain search for a 5 and two digits, then the lines holding
+    one) against HTTP_5XX on each lower-cased line, from every line start and for every limit."""
+    buf = ("\n".join(lines) + "\n").encode()
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    reader = gated.GatedLines(mock.Mock(), source.Counts())
+    for a in range(len(lines)):
+        for b in range(a, len(lines) + 1):
+            hit = next(
+                (starts[i] for i in range(a, b) if jsonquiet.HTTP_5XX.search(lines[i].lower())),
+                starts[b],
+            )
+            assert reader._first_5xx(buf, starts[a], starts[b]) == hit, (a, b)

@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
-from triage.inputs.gate import EVERY, Boundary, Gate, Part
+from triage.inputs.gate import EVERY, Boundary, Gate, Part, Triggers
+from triage.inputs.jsonquiet import HTTP_5XX, LOUD_BYTES
 from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
+# The lines of JSON records that may be loud (jsonquiet.LOUD, as is_loud reads them: ASCII
+# letters in any case), or that the reader cleans (an escape, a NUL: ALWAYS; a "\r" at the end).
+LOUD = Part.of(Triggers(suffixes=(b"\r",), folded=LOUD_BYTES), True, False)
+FIVE = re.compile(rb"5[0-9][0-9]")  # where jsonquiet.HTTP_5XX may match: after one of these
+FIVE_AFTER = frozenset(b'":= \t\n\r\f\v')
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
 MAX_WINDOW = 4 << 20
 
@@ -54,6 +61,10 @@ class GatedLines:
         # the lines a collecting gate passed over (their numbers, their texts; never none),
         # for the first parser
         self.collect: Callable[[Sequence[int], list[str]], None] | None = None
+        # a JSON line read_stream would pass over (holding none of jsonquiet.LOUD): the format
+        # it counts for it, or None (read the line)
+        self.passed_over: Callable[[bytes], str | None] | None = None
+        self._5xx: tuple[bytes, int, int, int] | None = None  # see _first_5xx
 
     def __iter__(self) -> Iterator[tuple[int, str]]:
         stream, counts = self.stream, self.counts
@@ -106,6 +117,17 @@ class GatedLines:
                 return base + lines[index - 1] + 1 if index else base, packed.resume(index)
             if pos >= end:
                 break
+            if (
+                self.passed_over is not None
+                and packed is None
+                and not waiting
+                and buf.startswith(b"{", pos)
+            ):
+                taken, pos = self._quiet_json(buf, pos, end, index, selections)
+                if taken:
+                    index += taken
+                    free = max(0, free - taken)
+                    continue
             if free:  # lines the gate already said are triggers: no need to ask again
                 free -= 1
                 gate = None
@@ -185,6 +207,62 @@ class GatedLines:
         if quiet_at <= len(lines):  # records cut after the last line read
             counts.saw_format("pino")
         return base + packed.count, packed.run_end
+
+    def _quiet_json(
+        self, buf: bytes, pos: int, end: int, index: int, selections: dict[Part, _Selection]
+    ) -> tuple[int, int]:
+        """How many JSON records from ``pos`` on read_stream would pass over (counting their
+        formats as it does), and where they end. Records never reach a text parser, so this
+        holds whatever the parsers' state; a line that may be loud is read as usual."""
+        sel = selections.get(LOUD)
+        if sel is None:
+            sel = selections[LOUD] = _Selection(buf, end, LOUD)
+        _, bound = sel.next(pos, index)  # the next line holding a LOUD word (or the end)
+        if bound > pos:
+            bound = self._first_5xx(buf, pos, bound)
+        passed_over, saw = self.passed_over, self.counts.saw_format
+        assert passed_over is not None
+        taken = 0
+        last = None
+        while pos < bound and buf.startswith(b"{", pos):
+            e = buf.find(b"\n", pos, end)
+            fmt = passed_over(buf[pos:e])
+            if fmt is None:
+                break
+            if fmt != last:
+                saw(fmt)
+                last = fmt
+            taken += 1
+            pos = e + 1
+        return taken, pos
+
+    def _first_5xx(self, buf: bytes, pos: int, limit: int) -> int:
+        """Where the first line in [pos, limit) that HTTP_5XX finds a status in starts, or limit
+        (a line start). Its every match holds "5" and two digits after one of FIVE_AFTER, so
+        those are found first (a plain search) and only their lines are tried. The last search
+        is remembered: a block is searched once."""
+        start = pos
+        memo = self._5xx
+        if memo is not None and memo[0] is buf and memo[1] <= pos:
+            _, _, searched, at = memo
+            if at >= 0:
+                if pos <= at:
+                    return min(at, limit)
+            elif limit <= searched:
+                return limit
+            else:
+                start = max(pos, searched)  # nothing before ``searched``: a line start too
+        at = -1
+        for m in FIVE.finditer(buf, start, limit):
+            k = m.start()
+            if k > pos and buf[k - 1] in FIVE_AFTER:
+                s = buf.rfind(b"\n", pos, k) + 1 or pos
+                e = buf.find(b"\n", k, limit)
+                if HTTP_5XX.search(buf[s : e if e >= 0 else limit].decode().lower()):
+                    at = s
+                    break
+        self._5xx = (buf, pos, limit, at)
+        return limit if at < 0 else at
 
     def _collect(
         self,

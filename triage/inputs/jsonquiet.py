@@ -15,7 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from triage.inputs import pino
+from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
 from triage.inputs.pytest_parts import KEEP
 
 # The words that keep a passing test's captured record (pytest_parts.KEEP: a database error's,
@@ -29,6 +32,10 @@ LOUD = tuple(
 )
 HTTP_5XX = re.compile(r'http(?:/[\d.]+)? +5\d\d|status(?:code)?(?:"\s*:\s*|[=: ]+)5\d\d|"5\d\d')
 QUIET_LEVELS = frozenset({"trace", "debug", "info"})
+
+
+# LOUD as the native scanner's folded needles (all ASCII, lower-case)
+LOUD_BYTES = tuple(w.encode("ascii") for w in LOUD)
 
 
 def is_loud(line: str) -> bool:
@@ -47,3 +54,19 @@ def quiet_format(obj: dict[str, Any]) -> str | None:
         if key in obj:
             return pino.format_of(obj) if pino.normalise_level(obj[key]) in QUIET_LEVELS else None
     return None
+
+
+def passed_over(raw: bytes) -> str | None:
+    """For a raw line starting with "{" that the caller found holds none of LOUD, no HTTP 5xx
+    (HTTP_5XX) and no byte the reader cleans (an escape, a NUL, a "\\r" at its end): the
+    format read_stream counts for it when it would pass over the record (a quiet level-first
+    pino record, undecoded; another logger's quiet record), else None (read it as usual)."""
+    if not raw.isascii():
+        return None  # is_loud lower-cases every letter, not ASCII ones only
+    if raw.startswith(QUIET_PREFIXES) and not any(n in raw for n in FAST_NEEDLES):
+        return "pino"  # jsonrec.worth_decoding: never decoded
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None  # a fragment, or two records on one line: read_stream's own way
+    return quiet_format(obj) if isinstance(obj, dict) else None

@@ -162,6 +162,7 @@ def _gate(lines: gated.GatedLines, parsers: list[LineParser], pending: list[Any]
     lines.take = getattr(parsers[0], "take", None)  # the first parser sees a line first
     lines.take_raw = getattr(parsers[0], "take_raw", None)
     lines.collect = getattr(parsers[0], "collected", None)
+    lines.passed_over = jsonquiet.passed_over
 
 
 def _peel(line: str) -> str:
