@@ -1,6 +1,6 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py                 # 1 GB pino, four 200 MB text logs, two of errors
+    python benchmarks/bench.py       # 1 GB pino, six 200 MB text and service logs, two of errors
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
 The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
@@ -10,6 +10,9 @@ and test-runner text interleaved with a service's pino records, each with a bloc
 runs every 20,000 lines. The third and fourth are the output of one real `pytest -v` run (a
 20,000-test suite against the local PostgreSQL, 20 real unique violations) and of one real
 `pytest -rA` run (5,000 tests that print and log, 5 real unique violations), each repeated.
+The fifth and sixth are services' logs as other loggers write them: pino-pretty (the node-pretty
+samples' records) and Python's JSON loggers (the structlog and python-json-logger fixtures), the
+quiet records repeated with one error record among 20,000.
 Two more logs, of ``--errors-mb`` (100 MB), are made only of database errors, for the memory
 target: a PostgreSQL server log (the real ERROR records of a server-log sample, re-stamped three
 milliseconds apart, from 500 backends in turn) and a pino log (the node samples' real error
@@ -239,6 +242,20 @@ def gen_pretty(path: Path, size: int) -> None:
     _write(path, size, quiet, errors)
 
 
+def gen_json_loggers(path: Path, size: int) -> None:
+    """A Python service's JSON log: the real structlog and python-json-logger records of
+    tests/fixtures/json_loggers (a unique violation from the local PostgreSQL logged among
+    routine records), the info ones repeated, one error record among 20,000."""
+    lines = [
+        line
+        for name in ("structlog.jsonl", "python-json-logger.jsonl")
+        for line in (ROOT / "tests" / "fixtures" / "json_loggers" / name).read_bytes().splitlines()
+    ]
+    info = [b for b in lines if b'"level": "info"' in b or b'"levelname": "INFO"' in b]
+    errors = [b for b in lines if b not in info]
+    _write(path, size, info, errors)
+
+
 def _pino_info() -> list[bytes]:
     """The info/debug request lines of a real service run (HTTP 2xx/4xx, no errors)."""
     return real_lines(
@@ -358,6 +375,7 @@ def main() -> None:
     verbose = OUT / f"verbose-{args.mixed_mb}mb.log"
     ra = OUT / f"ra-{args.mixed_mb}mb.log"
     pretty = OUT / f"pretty-{args.mixed_mb}mb.log"
+    json_loggers = OUT / f"json-loggers-{args.mixed_mb}mb.log"
     pg_errors = OUT / f"pg-errors-{args.errors_mb}mb.log"
     pino_errors = OUT / f"pino-errors-{args.errors_mb}mb.log"
     for path, gen, size in (
@@ -367,6 +385,7 @@ def main() -> None:
         (verbose, gen_verbose, args.mixed_mb),
         (ra, gen_ra, args.mixed_mb),
         (pretty, gen_pretty, args.mixed_mb),
+        (json_loggers, gen_json_loggers, args.mixed_mb),
         (pg_errors, gen_pg_errors, args.errors_mb),
         (pino_errors, gen_pino_errors, args.errors_mb),
     ):
@@ -389,6 +408,8 @@ def main() -> None:
     rows += bench(verbose, "pytest -v, one real run repeated", None, args.repeat)
     rows += bench(ra, "pytest -rA, one real run repeated", None, args.repeat)
     rows += bench(pretty, "pino-pretty, real records repeated", None, args.repeat)
+    jq_json = None if args.no_jq else 'select(.level == "error" or .levelname == "ERROR")'
+    rows += bench(json_loggers, "structlog + python-json-logger", jq_json, args.repeat)
     # memory rows: every record an error the analysis keeps (slow to read: run once)
     rows += bench(pg_errors, "PostgreSQL server log, errors only", None, 1)
     rows += bench(pino_errors, "pino, errors only", None, 1)

@@ -694,6 +694,11 @@ def test_a_tap_run_is_gated_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(fed) < len(lines) / 4
 
 
+def write_lines(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
 def pretty_records() -> list[list[bytes]]:
     """The records of the real pino-pretty samples (header and property lines), each a list."""
     records: list[list[bytes]] = []
@@ -742,8 +747,7 @@ def test_pino_pretty_logs_read_the_same_when_quiet_records_are_passed_over(
             lines.extend(rnd.choice(records))
         else:
             lines.extend(rnd.choice(extras))
-    log = tmp_path / "app.pretty.log"
-    log.write_bytes(b"\n".join(lines) + b"\n")
+    log = write_lines(tmp_path / "app.pretty.log", lines)
     same_both_ways([str(log)], monkeypatch)
 
 
@@ -756,8 +760,7 @@ def test_a_big_pino_pretty_log_is_read_past_its_quiet_records(
     quiet = [r for r in records if b"] INFO " in r[0] and not is_loud(r)]
     loud = next(r for r in records if b"] ERROR " in r[0])
     lines = [line for i in range(3000) for line in quiet[i % len(quiet)]] + loud
-    log = tmp_path / "big.pretty.log"
-    log.write_bytes(b"\n".join(lines) + b"\n")
+    log = write_lines(tmp_path / "big.pretty.log", lines)
     same_both_ways([str(log)], monkeypatch)
     events, stats = read([str(log)], monkeypatch, gate=True)
     assert [ev.level for ev in events] == ["error"] and events[0].line == 1 + len(lines) - len(loud)
@@ -834,8 +837,7 @@ def test_json_logger_records_read_the_same_when_quiet_ones_are_passed_over(
         else:
             start = rnd.randrange(len(text))
             lines.extend(text[start : start + rnd.randrange(1, 30)])
-    log = tmp_path / "service.jsonl"
-    log.write_bytes(b"\n".join(lines) + b"\n")
+    log = write_lines(tmp_path / "service.jsonl", lines)
     same_both_ways([str(log)], monkeypatch)
 
 
@@ -850,8 +852,7 @@ def test_a_structlog_service_log_is_read_past_its_quiet_records(
     errors = [line for line in lines if b'"level": "error"' in line]
     assert info and errors
     body = [info[i % len(info)] for i in range(5000)] + errors + info
-    log = tmp_path / "structlog.jsonl"
-    log.write_bytes(b"\n".join(body) + b"\n")
+    log = write_lines(tmp_path / "structlog.jsonl", body)
     same_both_ways([str(log)], monkeypatch)
     events, stats = read([str(log)], monkeypatch, gate=True)
     assert [ev.level for ev in events] == ["error"] * len(errors)
