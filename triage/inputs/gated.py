@@ -108,6 +108,7 @@ class GatedLines:
         pos, index = start, 0
         quiet_at = -1  # the next quiet pino record at or after pos, once looked for
         free = 0  # lines to read before asking the gate again
+        quiet_json = self.passed_over is not None and packed is None  # see _quiet_json
         if packed is not None:
             lines = packed.lines
             quiet_at = packed.first_cut  # packed: the index of the line a record was cut before
@@ -117,12 +118,7 @@ class GatedLines:
                 return base + lines[index - 1] + 1 if index else base, packed.resume(index)
             if pos >= end:
                 break
-            if (
-                self.passed_over is not None
-                and packed is None
-                and not waiting
-                and buf.startswith(b"{", pos)
-            ):
+            if quiet_json and buf.startswith(b"{", pos) and not waiting:
                 taken, pos = self._quiet_json(buf, pos, end, index, selections)
                 if taken:
                     index += taken
