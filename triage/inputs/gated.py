@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, fields
@@ -25,15 +24,13 @@ from typing import Any, BinaryIO
 
 from triage.inputs import linescan, source
 from triage.inputs.gate import EVERY, Boundary, Gate, Part, Triggers
-from triage.inputs.jsonquiet import HTTP_5XX, LOUD_BYTES
+from triage.inputs.jsonquiet import LOUD_BYTES, first_5xx
 from triage.inputs.jsonrec import QUIET_PREFIXES
 from triage.inputs.source import Counts, _clean, _decode
 
 # The lines of JSON records that may be loud (jsonquiet.LOUD, as is_loud reads them: ASCII
 # letters in any case), or that the reader cleans (an escape, a NUL: ALWAYS; a "\r" at the end).
 LOUD = Part.of(Triggers(suffixes=(b"\r",), folded=LOUD_BYTES), True, False)
-FIVE = re.compile(rb"5[0-9][0-9]")  # where jsonquiet.HTTP_5XX may match: after one of these
-FIVE_AFTER = frozenset(b'":= \t\n\r\f\v')
 FIRST_WINDOW = 32 << 10  # bytes scanned ahead on a gate's first use in a run; doubled after
 MAX_WINDOW = 4 << 20
 
@@ -219,24 +216,20 @@ class GatedLines:
         passed_over, saw = self.passed_over, self.counts.saw_format
         assert passed_over is not None
         taken = 0
-        last = None
         while pos < bound and buf.startswith(b"{", pos):
             e = buf.find(b"\n", pos, end)
             fmt = passed_over(buf[pos:e])
             if fmt is None:
                 break
-            if fmt != last:
-                saw(fmt)
-                last = fmt
+            saw(fmt)
             taken += 1
             pos = e + 1
         return taken, pos
 
     def _first_5xx(self, buf: bytes, pos: int, limit: int) -> int:
         """Where the first line in [pos, limit) that HTTP_5XX finds a status in starts, or limit
-        (a line start). Its every match holds "5" and two digits after one of FIVE_AFTER, so
-        those are found first (a plain search) and only their lines are tried. The last search
-        is remembered: a block is searched once."""
+        (a line start): jsonquiet.first_5xx, with the last search remembered, so a block is
+        searched once."""
         start = pos
         memo = self._5xx
         if memo is not None and memo[0] is buf and memo[1] <= pos:
@@ -248,15 +241,7 @@ class GatedLines:
                 return limit
             else:
                 start = max(pos, searched)  # nothing before ``searched``: a line start too
-        at = -1
-        for m in FIVE.finditer(buf, start, limit):
-            k = m.start()
-            if k > pos and buf[k - 1] in FIVE_AFTER:
-                s = buf.rfind(b"\n", pos, k) + 1 or pos
-                e = buf.find(b"\n", k, limit)
-                if HTTP_5XX.search(buf[s : e if e >= 0 else limit].decode().lower()):
-                    at = s
-                    break
+        at = first_5xx(buf, pos, start, limit)
         self._5xx = (buf, pos, limit, at)
         return limit if at < 0 else at
 

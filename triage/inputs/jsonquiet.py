@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from triage.inputs import pino
-from triage.inputs.jsonrec import FAST_NEEDLES, QUIET_PREFIXES
+from triage.inputs.jsonrec import quiet_pino
 from triage.inputs.pytest_parts import KEEP
 
 # The words that keep a passing test's captured record (pytest_parts.KEEP: a database error's,
@@ -31,6 +31,10 @@ LOUD = tuple(
     )
 )
 HTTP_5XX = re.compile(r'http(?:/[\d.]+)? +5\d\d|status(?:code)?(?:"\s*:\s*|[=: ]+)5\d\d|"5\d\d')
+# Every HTTP_5XX match holds a 5 and two digits right after one of FIVE_AFTER: a plain search
+# for those (fast: a literal first byte) finds the only lines worth trying it on.
+FIVE = re.compile(rb"5[0-9][0-9]")
+FIVE_AFTER = frozenset(b'":= \t\n\r\f\v')
 QUIET_LEVELS = frozenset({"trace", "debug", "info"})
 
 
@@ -56,6 +60,19 @@ def quiet_format(obj: dict[str, Any]) -> str | None:
     return None
 
 
+def first_5xx(buf: bytes, pos: int, start: int, limit: int) -> int:
+    """Where the first line of buf[pos:limit] (lines; ``limit`` a line start) that HTTP_5XX
+    finds a status in starts, looking from ``start`` (none before it), or -1."""
+    for m in FIVE.finditer(buf, start, limit):
+        k = m.start()
+        if k > pos and buf[k - 1] in FIVE_AFTER:
+            s = buf.rfind(b"\n", pos, k) + 1 or pos
+            e = buf.find(b"\n", k, limit)
+            if HTTP_5XX.search(buf[s:e].decode().lower()):
+                return s
+    return -1
+
+
 def passed_over(raw: bytes) -> str | None:
     """For a raw line starting with "{" that the caller found holds none of LOUD, no HTTP 5xx
     (HTTP_5XX) and no byte the reader cleans (an escape, a NUL, a "\\r" at its end): the
@@ -63,8 +80,8 @@ def passed_over(raw: bytes) -> str | None:
     pino record, undecoded; another logger's quiet record), else None (read it as usual)."""
     if not raw.isascii():
         return None  # is_loud lower-cases every letter, not ASCII ones only
-    if raw.startswith(QUIET_PREFIXES) and not any(n in raw for n in FAST_NEEDLES):
-        return "pino"  # jsonrec.worth_decoding: never decoded
+    if quiet_pino(raw):
+        return "pino"  # a quiet level-first pino record: never decoded
     try:
         obj = orjson.loads(raw)
     except orjson.JSONDecodeError:

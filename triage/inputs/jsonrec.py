@@ -35,6 +35,11 @@ def worth_decoding(line: str) -> bool:
     return not line.startswith(_QUIET) or any(n in line for n in _NEEDLES)
 
 
+def quiet_pino(raw: bytes) -> bool:
+    """``not worth_decoding`` on a raw line (the reader passing over records undecoded)."""
+    return raw.startswith(QUIET_PREFIXES) and not any(n in raw for n in FAST_NEEDLES)
+
+
 def event_from_json(
     obj: dict[str, Any], path: str, no: int, raw: str
 ) -> Event | list[Event] | None:
