@@ -36,6 +36,10 @@ MAX_RECORD_LINES = 2000  # a runaway block is closed rather than buffered withou
 # codes as pino-pretty prints them: a top-level property, inside an object, single-line JSON).
 QUIET_LEVELS = frozenset((10, 20, 30))
 LOUD = (*(n.decode() for n in FAST_NEEDLES), "Code: 5", "status: 5", 'Code": 5', 'status": 5')
+# A header at a level above QUIET_LEVELS (USERLVL: a custom level) as printed after its time.
+LOUD_HEADERS = tuple(
+    b"] " + w.encode() for w in _LEVELS.split("|") if LEVEL_NUMBER.get(w) not in QUIET_LEVELS
+)
 # Inside a quiet record, feed() only adds to it (a record that stays quiet yields nothing), and a
 # header line starts the next one afresh: the gate passes over property lines and whole quiet
 # records, and when a line that matters comes (a LOUD word, a header at another level, a line
@@ -43,7 +47,7 @@ LOUD = (*(n.decode() for n in FAST_NEEDLES), "Code: 5", "status: 5", 'Code": 5',
 QUIET_RECORD = Quiet(
     Triggers(
         keep_unless=(b"    ", b"["),
-        needles=(*(n.encode() for n in LOUD), b"] WARN", b"] ERROR", b"] FATAL", b"] USERLVL"),
+        needles=(*(n.encode() for n in LOUD), *LOUD_HEADERS),
     ),
     claims=SOME,
     rewinds=Boundary(b"[", lambda line: _header(line) is not None),
