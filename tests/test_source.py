@@ -198,3 +198,69 @@ def test_a_coloured_run_reads_as_each_of_its_lines_read_alone(lines: list[bytes]
     clean = source.uncoloured(buf, 0, len(buf))
     if clean is not None:
         assert [source._decode(line, Counts()) for line in clean[:-1].split(b"\n")] == want
+
+
+class _Reads:
+    """A slow stream that hands out ``chunks`` in turn (then b""), raising ``fail`` on read
+    number ``fail_at``; it records which threads read, and how many reads are under way."""
+
+    def __init__(self, chunks: list[bytes], fail_at: int = -1, fail: Exception | None = None):
+        self.chunks, self.fail_at, self.fail = list(chunks), fail_at, fail
+        self.reads = self.running = 0
+        self.threads: set[str] = set()
+
+    def read(self, size: int) -> bytes:
+        import threading
+        import time
+
+        self.threads.add(threading.current_thread().name)
+        self.reads += 1
+        self.running += 1
+        try:
+            time.sleep(0.01)
+            if self.reads == self.fail_at and self.fail is not None:
+                raise self.fail
+            return self.chunks.pop(0) if self.chunks else b""
+        finally:
+            self.running -= 1
+
+
+def test_read_ahead_returns_the_streams_reads_in_order_and_raises_an_error_where_it_came() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [b"a" * 10, b"b" * 7, b"c" * 3]
+    with ThreadPoolExecutor(1) as pool:
+        ahead = source.ReadAhead(_Reads(chunks), pool)  # type: ignore[arg-type]
+        assert [ahead.read(10) for _ in range(5)] == [*chunks, b"", b""]
+        ahead.close()
+        stream = _Reads(chunks, fail_at=3, fail=OSError("device gone"))
+        ahead = source.ReadAhead(stream, pool)  # type: ignore[arg-type]
+        assert ahead.read(10) == chunks[0]
+        assert ahead.read(10) == chunks[1]  # read number 3 has already failed, unseen so far
+        with pytest.raises(OSError, match="device gone"):
+            ahead.read(10)
+        ahead.close()
+    assert stream.threads and all(t.startswith("ThreadPool") for t in stream.threads)
+
+
+def test_a_big_input_is_read_a_chunk_ahead_and_the_stream_is_left_idle_when_reading_stops(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past one chunk, GatedLines reads the next chunk in a worker: the lines are those of
+    iter_lines, and once the reader stops (here a few chunks in), no read is under way."""
+    import io
+
+    from triage.inputs.gated import GatedLines
+
+    monkeypatch.setattr(source, "CHUNK", 4096)
+    data = b"".join(b"line %d \xff\n" % i if i % 97 == 0 else b"line %d\n" % i for i in range(9000))
+    counts = Counts()
+    assert list(GatedLines(io.BytesIO(data), counts)) == lines_of(data)  # type: ignore[arg-type]
+    assert counts.bytes == len(data) and counts.skipped["invalid-utf8"] == 93
+
+    stream = _Reads([data[i : i + 4096] for i in range(0, len(data), 4096)])
+    lines = iter(GatedLines(stream, Counts()))  # type: ignore[arg-type]
+    assert [next(lines) for _ in range(1500)] == lines_of(data)[:1500]
+    assert any(t.startswith("triage-read") for t in stream.threads)
+    lines.close()  # type: ignore[attr-defined]
+    assert stream.running == 0 and stream.reads <= 5

@@ -19,6 +19,7 @@ import itertools
 import os
 from bisect import bisect_left
 from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from typing import Any, BinaryIO
 
@@ -70,8 +71,21 @@ class GatedLines:
         if encoding == "utf-16":
             yield from source._iter_utf16(first, stream, counts)
             return
+        if len(first) < source.CHUNK:
+            yield from self._lines(first[skip:], stream)
+            return
+        # a big input: the next chunk is read while this one's lines are
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-read") as pool:
+            ahead = source.ReadAhead(stream, pool)
+            try:
+                yield from self._lines(first[skip:], ahead)
+            finally:
+                ahead.close()
+
+    def _lines(self, first: bytes, stream: source.Reader) -> Iterator[tuple[int, str]]:
+        counts = self.counts
         lineno = 0
-        for buf, start, end, single in source.pieces(first[skip:], stream, counts):
+        for buf, start, end, single in source.pieces(first, stream, counts):
             if single is not None:
                 lineno += 1
                 yield lineno, single

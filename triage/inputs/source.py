@@ -17,9 +17,10 @@ import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from typing import BinaryIO, cast
+from typing import BinaryIO, Protocol, cast
 
 from triage.errors import InputError
 from triage.inputs import linescan
@@ -165,6 +166,29 @@ def _decoder_for(head: bytes) -> tuple[str, int]:
     return "utf-8", 0
 
 
+class ReadAhead:
+    """``stream.read(size)`` one read ahead, in ``pool``: the next chunk is read (from the page
+    cache, a pipe, or gunzipped: the GIL released) while the lines of this one are parsed. Its
+    reads come in order, as the stream's own would; an error one raises is raised by the read()
+    that returns it, so everything before it is read first. ``close()`` waits for the read under
+    way (the stream may then be closed)."""
+
+    def __init__(self, stream: BinaryIO, pool: Executor) -> None:
+        self.stream, self.pool = stream, pool
+        self.next: Future[bytes] | None = None
+
+    def read(self, size: int) -> bytes:
+        nxt, self.next = self.next, None
+        data = (nxt or self.pool.submit(self.stream.read, size)).result()
+        if data:
+            self.next = self.pool.submit(self.stream.read, size)
+        return data
+
+    def close(self) -> None:
+        if self.next is not None and not self.next.cancel():
+            wait([self.next])
+
+
 def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
     """Yield (1-based line number, text) for every line; bad bytes are replaced and counted."""
     first = stream.read(CHUNK)
@@ -188,7 +212,11 @@ def iter_lines(stream: BinaryIO, counts: Counts) -> Iterator[tuple[int, str]]:
 Piece = tuple[bytes, int, int, str | None]
 
 
-def pieces(buf: bytes, stream: BinaryIO, counts: Counts) -> Iterator[Piece]:
+class Reader(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def pieces(buf: bytes, stream: Reader, counts: Counts) -> Iterator[Piece]:
     """The chunking behind iter_lines: ``(buf, start, end, None)`` for a run of whole lines
     ``buf[start:end]`` (ending with "\\n"), or ``(b"", 0, 0, text)`` for one line read on its own
     (the head of an over-long line, cut and counted; the last line when it has no "\\n")."""
