@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from triage.inputs import testid
 from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
-from triage.pgerror import Shared, extract
+from triage.pgerror import Shared, extract, is_cascade
 
 if TYPE_CHECKING:
     from triage.correlate.store import ErrorStore
@@ -67,14 +67,17 @@ def observe(
     events: Iterable[Event],
     passed: list[Passed] | None = None,
     store: ErrorStore | None = None,
+    fold: bool = True,
 ) -> list[Observation]:
     """Keep the events that matter for correlation, with their extracted database errors.
 
     Passing tests are appended to ``passed`` when a list is given (the claim check reads them).
     With a ``store``, the observations holding errors are added to it (but recovered warnings)
-    and only those ``held`` are returned; without one, every observation is.
+    and only those ``held`` are returned, a failing test's later copies made small (``Copies``;
+    ``fold=False``: held whole, as the tests compare); without one, every observation is.
     """
     kept: list[Observation] = []
+    copies = Copies() if store is not None and fold else None
     at = 0
     shared = Shared()
     passed_seen: set[tuple[str, bool]] = set()
@@ -128,6 +131,11 @@ def observe(
                     store.add(ob)
                 if not held(ob):
                     continue  # the store has what correlation reads of it
+                if copies is not None:
+                    small = copies.fold(ob)
+                    if small is not None:
+                        kept.append(small)
+                        continue
             if ev.data is not None and (x.http_status or 0) < 500:
                 # the parsed record was read into x; only an HTTP failure names its request from
                 # it later. Kept, thousands of server-log records would hold hundreds of MB; and
@@ -136,6 +144,78 @@ def observe(
                 ob = replace(ob, event=slim)
             kept.append(ob)
     return kept
+
+
+class Copies:
+    """A failing test read again (a log of several runs, one after another; its JUnit or
+    reportlog twin) is one Failure, whose copies correlation reads (groups.failure_groups). Of
+    a copy that cannot be the one its Failure is made from (an earlier copy is as readable:
+    ``copy_rank``), it reads only its place (seq, at), kind, format and test, and its errors'
+    fingerprints and cascades (scopes.elect, correlate's claimed set and cascade count) — but
+    the first such copy with a real error of its own, whose error may be the failure's root
+    (rule 1), is kept whole. So a later copy is held as a small Observation: an Event shared by
+    the copies of one test, no text (so no success notice: those copies are held whole), and
+    each error replaced by the first error of its fingerprint and kind. A log of 50 runs of a
+    suite whose 2,000 tests all fail then holds 2,000 failures, not 100,000 (about 100 bytes a
+    copy instead of 2.4 KB)."""
+
+    def __init__(self) -> None:
+        self.best: dict[tuple[str, ...], tuple[bool, int]] = {}  # key -> best copy_rank so far
+        self.exact: set[tuple[str, ...]] = set()  # keys whose first copy with an error is held
+        self.events: dict[tuple[str | None, ...], Event] = {}
+        self.errors: dict[tuple[str, bool], DbError] = {}
+        self.tuples: dict[tuple[int, ...], tuple[DbError, ...]] = {}
+
+    def fold(self, ob: Observation) -> Observation | None:
+        """``ob`` made small, or None: it is held whole (a failure's first or more readable
+        copy, a copy read as a success notice, or not a failing test)."""
+        if not is_failure(ob) or is_recovered_warning(ob):
+            return None
+        key = failure_key(ob)
+        if key[0] != "test":
+            return None  # an error record's key is its line: never read twice
+        rank = copy_rank(ob)
+        best = self.best.get(key)
+        if best is None or rank < best:
+            self.best[key] = rank
+            return None
+        if is_success_notice(ob):
+            return None
+        errors = ob.errors
+        if key not in self.exact and any(not is_cascade(e) for e in errors):
+            self.exact.add(key)
+        else:
+            errors = self._canonical(errors)
+        ev = ob.event
+        shape = (ev.path, ev.fmt, ev.kind, ev.level, ev.test, ev.outcome, ev.phase)
+        event = self.events.get(shape)
+        if event is None:
+            event = self.events[shape] = Event(
+                ev.path, 0, ev.fmt, ev.kind, "", ev.level, None, None, ev.test, ev.outcome, ev.phase
+            )
+        return Observation(ob.seq, event, errors, ob.wrapper, ob.http_status, at=ob.at)
+
+    def _canonical(self, errors: tuple[DbError, ...]) -> tuple[DbError, ...]:
+        from triage.correlate.fingerprint import fingerprint  # correlate imports this module
+
+        same = tuple(self.errors.setdefault((fingerprint(e), is_cascade(e)), e) for e in errors)
+        return self.tuples.setdefault(tuple(id(e) for e in same), same)
+
+
+# Which copy of a failure seen in several inputs a person should be pointed at.
+READABLE = {
+    "pytest-text": 0,
+    "vitest-text": 0,
+    "jest-text": 0,
+    "node-test-text": 0,
+    "reportlog": 1,
+    "junit": 2,
+}
+
+
+def copy_rank(ob: Observation) -> tuple[bool, int]:
+    """Of a failure's copies, the lowest rank (then the first read) is the one it is made from."""
+    return ob.event.kind != "test", READABLE.get(ob.event.fmt, 1)
 
 
 def held(ob: Observation) -> bool:

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from triage.inputs import testid
 from triage.model import DbError, Failure
 from triage.observe import (
+    READABLE,
     Observation,
+    copy_rank,
     failure_key,
     is_failure,
     is_recovered_warning,
@@ -36,17 +38,6 @@ class Recovered:
     resolved_by: tuple[str, int, str] | None  # the success line, when one was seen
 
 
-# Which copy of a failure seen in several inputs a person should be pointed at.
-READABLE = {
-    "pytest-text": 0,
-    "vitest-text": 0,
-    "jest-text": 0,
-    "node-test-text": 0,
-    "reportlog": 1,
-    "junit": 2,
-}
-
-
 def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
     copies: dict[tuple[str, ...], list[Observation]] = {}
     for ob in observations:
@@ -62,7 +53,7 @@ def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
             copies[owner].extend(copies.pop(key))
     groups = []
     for i, obs in enumerate(copies.values(), start=1):
-        best = min(obs, key=lambda o: (o.event.kind != "test", READABLE.get(o.event.fmt, 1), o.seq))
+        best = min(obs, key=lambda o: (*copy_rank(o), o.seq))
         ordered = [best] + [o for o in obs if o is not best]
         groups.append(FailureGroup(make_failure(f"S{i}", best), ordered))
     return groups
