@@ -21,6 +21,7 @@ from triage.correlate.groups import real_errors
 from triage.correlate.store import ErrorStore
 from triage.model import DbError, Event, Location
 from triage.observe import (
+    LOOKAHEAD,
     Copies,
     Observation,
     held,
@@ -39,7 +40,9 @@ def copies_of_tests(draw: Any) -> list[Observation]:
     or without errors of their own (cascades too), some reading as success notices, among
     error records and warnings."""
     out = []
+    at = 0
     for seq in range(draw(st.integers(0, 40))):
+        at += draw(st.sampled_from((1, 1, 1, 90, 150)))  # others went to the store only
         path = draw(st.sampled_from(("run.log", "junit.xml", "reportlog.jsonl", "app.log")))
         line = draw(st.integers(1, 60))
         kind = draw(st.sampled_from(("test", "test", "test", "log", "error")))
@@ -62,7 +65,7 @@ def copies_of_tests(draw: Any) -> list[Observation]:
         wrapper = draw(st.sampled_from((None, None, "sqlalchemy.exc.IntegrityError")))
         status = draw(st.sampled_from((None, None, 500)))
         pid = draw(st.sampled_from((None, "41")))
-        out.append(Observation(seq, event, errors, wrapper, status, event.time, pid, seq))
+        out.append(Observation(seq, event, errors, wrapper, status, event.time, pid, at))
     return out
 
 
@@ -126,7 +129,13 @@ def test_a_failures_first_copy_and_more_readable_ones_are_held_whole_later_ones_
     assert later is not None and later.event is again.event  # one Event for the copies of a test
     assert copies.fold(_failing(4, 40, (), fmt="junit")) is not None
     notice = replace(_failing(5, 50, ()), event=replace(text.event, text="completed, ok"))
-    assert is_success_notice(notice) and copies.fold(notice) is None  # rule 6 reads its text
+    assert is_success_notice(notice)
+    assert copies.fold(notice) is not None  # no retried warning before it: never read so
+    warning = Event("app.log", 60, "pino", "log", "retrying insert", level="warn")
+    assert copies.fold(Observation(6, warning, (), None, None, None, None, 6)) is None
+    assert copies.fold(replace(notice, seq=7, at=7)) is None  # rule 6 may read its text
+    assert copies.fold(replace(notice, seq=8, at=5 + LOOKAHEAD)) is None
+    assert copies.fold(replace(notice, seq=9, at=6 + LOOKAHEAD)) is not None  # too late
 
 
 def test_the_first_small_copy_with_an_error_keeps_it_the_others_one_of_its_kind() -> None:

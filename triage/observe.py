@@ -26,6 +26,7 @@ RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off",
 SUCCESS = re.compile(r"succeed|success|recovered|connected|\bok\b|completed", re.I)
 WARN = LEVEL_RANK["warn"]
 ERROR = LEVEL_RANK["error"]
+LOOKAHEAD = 200  # observations after a retried warning searched for its success notice
 # Formats whose pid is an application process's (a server log's pid is a backend's: another space).
 APP_LOGS = frozenset({"pino", "pino-pretty", "json", "node-inspect"})
 
@@ -154,10 +155,11 @@ class Copies:
     fingerprints and cascades (scopes.elect, correlate's claimed set and cascade count) — but
     the first such copy with a real error of its own, whose error may be the failure's root
     (rule 1), is kept whole. So a later copy is held as a small Observation: an Event shared by
-    the copies of one test, no text (so no success notice: those copies are held whole), and
-    each error replaced by the first error of its fingerprint and kind. A log of 50 runs of a
+    the copies of one test, without text (one that recovered_warnings may read as a success
+    notice, soon after a retried warning, is held whole), and each error replaced by the first
+    error of its fingerprint and kind. A log of 50 runs of a
     suite whose 2,000 tests all fail then holds 2,000 failures, not 100,000 (about 100 bytes a
-    copy instead of 2.4 KB)."""
+    copy instead of 2.4 KB). ``fold`` is given every observation held, in order."""
 
     def __init__(self) -> None:
         self.best: dict[tuple[str, ...], tuple[bool, int]] = {}  # key -> best copy_rank so far
@@ -165,11 +167,15 @@ class Copies:
         self.events: dict[tuple[str | None, ...], Event] = {}
         self.errors: dict[tuple[str, bool], DbError] = {}
         self.tuples: dict[tuple[int, ...], tuple[DbError, ...]] = {}
+        self.warned = -LOOKAHEAD  # ``at`` of the last retried warning
 
     def fold(self, ob: Observation) -> Observation | None:
         """``ob`` made small, or None: it is held whole (a failure's first or more readable
         copy, a copy read as a success notice, or not a failing test)."""
-        if not is_failure(ob) or is_recovered_warning(ob):
+        if is_recovered_warning(ob):
+            self.warned = ob.at
+            return None
+        if not is_failure(ob):
             return None
         key = failure_key(ob)
         if key[0] != "test":
@@ -179,8 +185,8 @@ class Copies:
         if best is None or rank < best:
             self.best[key] = rank
             return None
-        if is_success_notice(ob):
-            return None
+        if ob.at < self.warned + LOOKAHEAD and is_success_notice(ob):
+            return None  # (recovered_warnings reads a notice only so soon after a warning)
         errors = ob.errors
         if key not in self.exact and any(not is_cascade(e) for e in errors):
             self.exact.add(key)

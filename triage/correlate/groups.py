@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from triage.inputs import testid
 from triage.model import DbError, Failure
 from triage.observe import (
+    LOOKAHEAD,
     READABLE,
     Observation,
     copy_rank,
@@ -61,9 +62,6 @@ def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
 
 def real_errors(errors: tuple[DbError, ...]) -> list[DbError]:
     return [e for e in errors if not is_cascade(e)]
-
-
-LOOKAHEAD = 200  # observations after a retried warning searched for its success notice
 
 
 def recovered_warnings(observations: list[Observation]) -> tuple[Recovered, ...]:
