@@ -12,7 +12,9 @@ runs every 20,000 lines. The third and fourth are the output of one real `pytest
 `pytest -rA` run (5,000 tests that print and log, 5 real unique violations), each repeated.
 The fifth and sixth are services' logs as other loggers write them: pino-pretty (the node-pretty
 samples' records) and Python's JSON loggers (the structlog and python-json-logger fixtures), the
-quiet records repeated with one error record among 20,000.
+quiet records repeated with one error record among 20,000. The seventh is the densest real
+pytest log: one real run of a 2,000-test suite where every test fails on a real unique
+violation, repeated (run once: slow to read).
 Two more logs, of ``--errors-mb`` (100 MB), are made only of database errors, for the memory
 target: a PostgreSQL server log (the real ERROR records of a server-log sample, re-stamped three
 milliseconds apart, from 500 backends in turn) and a pino log (the node samples' real error
@@ -172,6 +174,24 @@ def gen_ra(path: Path, size: int) -> None:
     warning (so -rA reports each passing test's captured output), 5 of them failing on a real
     unique violation, repeated: a CI log that shows every test's output."""
     _real_run(path, size, "ra-suite", RA_TESTS, ["-rA"])
+
+
+FAILING_TESTS = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range(2000))
+def test_order_totals(n, db):
+    db.execute("INSERT INTO triage_bench_users (email) VALUES ('ada@example.com')")
+"""
+
+
+def gen_failing(path: Path, size: int) -> None:
+    """One real pytest run of a 2,000-test suite where EVERY test fails on a real unique
+    violation from the local PostgreSQL (the database broke, every test reports it; default
+    tracebacks), repeated: a nightly job's runs, the densest real pytest log, about one failure
+    per 1.9 KB. Run once, being slow to read (each failure is parsed, extracted and elected)."""
+    _real_run(path, size, "failing-suite", FAILING_TESTS, [])
 
 
 PG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] (\w+):  ")
@@ -376,6 +396,7 @@ def main() -> None:
     ra = OUT / f"ra-{args.mixed_mb}mb.log"
     pretty = OUT / f"pretty-{args.mixed_mb}mb.log"
     json_loggers = OUT / f"json-loggers-{args.mixed_mb}mb.log"
+    failing = OUT / f"failing-{args.mixed_mb}mb.log"
     pg_errors = OUT / f"pg-errors-{args.errors_mb}mb.log"
     pino_errors = OUT / f"pino-errors-{args.errors_mb}mb.log"
     for path, gen, size in (
@@ -386,6 +407,7 @@ def main() -> None:
         (ra, gen_ra, args.mixed_mb),
         (pretty, gen_pretty, args.mixed_mb),
         (json_loggers, gen_json_loggers, args.mixed_mb),
+        (failing, gen_failing, args.mixed_mb),
         (pg_errors, gen_pg_errors, args.errors_mb),
         (pino_errors, gen_pino_errors, args.errors_mb),
     ):
@@ -410,7 +432,8 @@ def main() -> None:
     rows += bench(pretty, "pino-pretty, real records repeated", None, args.repeat)
     jq_json = None if args.no_jq else 'select(.level == "error" or .levelname == "ERROR")'
     rows += bench(json_loggers, "structlog + python-json-logger", jq_json, args.repeat)
-    # memory rows: every record an error the analysis keeps (slow to read: run once)
+    # every test failing; then memory rows, every record an error kept (slow to read: run once)
+    rows += bench(failing, "pytest, every test failing (real run repeated)", None, 1)
     rows += bench(pg_errors, "PostgreSQL server log, errors only", None, 1)
     rows += bench(pino_errors, "pino, errors only", None, 1)
     for row in rows:
