@@ -153,13 +153,13 @@ class Copies:
     a copy that cannot be the one its Failure is made from (an earlier copy is as readable:
     ``copy_rank``), it reads only its place (seq, at), kind, format and test, and its errors'
     fingerprints and cascades (scopes.elect, correlate's claimed set and cascade count) — but
-    the first such copy with a real error of its own, whose error may be the failure's root
-    (rule 1), is kept whole. So a later copy is held as a small Observation: an Event shared by
+    the first such copy with a real error of its own keeps its errors, as its error may be the
+    failure's root (rule 1). So a later copy is held as a small Observation: an Event shared by
     the copies of one test, without text (one that recovered_warnings may read as a success
     notice, soon after a retried warning, is held whole), and each error replaced by the first
-    error of its fingerprint and kind. A log of 50 runs of a
-    suite whose 2,000 tests all fail then holds 2,000 failures, not 100,000 (about 100 bytes a
-    copy instead of 2.4 KB). ``fold`` is given every observation held, in order."""
+    error of its fingerprint and kind. A log of 50 runs of a suite whose 2,000 tests all fail
+    then holds 2,000 failures whole, not 100,000 (a later copy: about 100 bytes, not 2.4 KB).
+    ``fold`` is given every observation held, in order."""
 
     def __init__(self) -> None:
         self.best: dict[tuple[str, ...], tuple[bool, int]] = {}  # key -> best copy_rank so far
@@ -171,7 +171,7 @@ class Copies:
 
     def fold(self, ob: Observation) -> Observation | None:
         """``ob`` made small, or None: it is held whole (a failure's first or more readable
-        copy, a copy read as a success notice, or not a failing test)."""
+        copy, one recovered_warnings may read as a success notice, or not a failing test)."""
         if is_recovered_warning(ob):
             self.warned = ob.at
             return None
