@@ -13,11 +13,14 @@ from typing import Any
 import orjson
 
 from triage import hypotheses
+from triage.correlate.fingerprint import mask
 from triage.headline import root_name
 from triage.lifecycle import Lifecycle
 from triage.model import Evidence, Finding, InputStats
 
-MAX_ROWS = 40  # reported-versus-actual rows; the rest are counted
+MAX_ROWS = 40  # reported-versus-actual rows, unexplained groups; the rest are counted
+ALIKE_ROWS = 3  # failures alike shown a row each; more are one row with their count
+MAX_EXAMPLES = 5  # failures named in a group of unexplained failures alike
 COPY_FORMATS = frozenset({"junit", "reportlog"})  # a test run's report files, copies of its text
 
 
@@ -161,7 +164,9 @@ def finding_sections(finding: Finding, report: Any) -> dict[str, Any]:
 
 
 def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
-    """Rows of 'what was reported or seen' beside 'the root it traces back to'."""
+    """Rows of 'what was reported or seen' beside 'the root it traces back to'; more than
+    ALIKE_ROWS failures alike (same kind, message with values masked, root and linkage: a
+    suite failing test after test on one constraint) are one row with their count."""
     findings = {f["id"]: f for f in data["findings"]}
     rows: list[dict[str, Any]] = []
     claim = data.get("claim")
@@ -174,22 +179,70 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
                 "location": None,
                 "verdict": claim["verdict"],
                 "roots": [_root(findings[r]) for r in claim["roots"] if r in findings],
+                "count": 1,
+                "last": None,
             }
         )
+    # failures alike (kind, message with values masked, root, how linked) in first-seen order
+    alike: dict[tuple[str, str, str | None, str], list[dict[str, Any]]] = {}
     for f in data["failures"]:
-        root = findings.get(f["root"]) if f["root"] else None
-        rows.append(
-            {
-                "kind": f["kind"],
-                "id": f["id"],
-                "reported": f["test"] or _first(f["message"]),
-                "message": _first(f["message"]),
-                "location": f["location"],
-                "verdict": f["scope"] or "unexplained",
-                "roots": [_root(root)] if root else [],
-            }
-        )
+        key = (f["kind"], mask(_first(f["message"])), f["root"], f["scope"] or "unexplained")
+        alike.setdefault(key, []).append(f)
+    for group in alike.values():
+        shown = group if len(group) <= ALIKE_ROWS else group[:1]
+        for f in shown:
+            root = findings.get(f["root"]) if f["root"] else None
+            rows.append(
+                {
+                    "kind": f["kind"],
+                    "id": f["id"],
+                    "reported": f["test"] or _first(f["message"]),
+                    "message": _first(f["message"]),
+                    "location": f["location"],
+                    "verdict": f["scope"] or "unexplained",
+                    "roots": [_root(root)] if root else [],
+                    # a row may stand for many failures alike: how many, and the last of them
+                    "count": len(group) if shown is not group else 1,
+                    "last": _last(group[-1]) if shown is not group else None,
+                }
+            )
     return {"rows": rows[:MAX_ROWS], "omitted": max(0, len(rows) - MAX_ROWS)}
+
+
+def _last(f: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f["id"], "test": f["test"], "location": f["location"]}
+
+
+def unexplained_groups(failures: list[dict[str, Any]], unexplained: list[str]) -> dict[str, Any]:
+    """The unexplained failures grouped by kind and first message line, values masked, in the
+    order each group first failed: a service that logs the same error for every request, or a
+    suite whose tests all fail the same way, is one row naming a few of them, not 100,000.
+    ``same`` says whether every message of the group is word for word the first one's."""
+    wanted = set(unexplained)
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in failures:
+        if f["id"] not in wanted:
+            continue
+        message = f["message"].split("\n")[0] if f["message"] else ""
+        key = (f["kind"], mask(message))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {
+                "kind": f["kind"],
+                "message": message,
+                "same": True,
+                "count": 0,
+                "failures": [],
+                "last": None,
+            }
+        g["count"] += 1
+        g["same"] = g["same"] and message == g["message"]
+        shown = {"id": f["id"], "test": f["test"], "location": f["location"], "message": message}
+        if len(g["failures"]) < MAX_EXAMPLES:
+            g["failures"].append(shown)
+        g["last"] = shown
+    rows = list(groups.values())
+    return {"groups": rows[:MAX_ROWS], "omitted": max(0, len(rows) - MAX_ROWS)}
 
 
 def _root(f: dict[str, Any]) -> dict[str, Any]:

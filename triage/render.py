@@ -42,6 +42,9 @@ def environment(template_dir: str | None = None, html: bool = False) -> jinja2.E
     env.filters["prose"] = md_prose
     env.filters["clip"] = clip
     env.filters["safe_url"] = safe_url
+    from triage.investigation import unexplained_groups
+
+    env.globals["unexplained_groups"] = unexplained_groups
     return env
 
 

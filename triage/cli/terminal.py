@@ -9,6 +9,10 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
+from triage.investigation import unexplained_groups
+
+MAX_GROUPS = 20  # groups of unexplained failures shown; the rest are counted
+
 
 def print_report(data: dict[str, Any], output: str | None = None) -> None:
     if output:
@@ -105,14 +109,27 @@ def _print(con: Console, data: dict[str, Any]) -> None:
                 border_style="red" if f["explains"] else "yellow",
             )
         )
-    unexplained = [failures[i] for i in data["unexplained"]]
-    if unexplained:
+    groups = unexplained_groups(data["failures"], data["unexplained"])
+    if groups["groups"]:
         con.print("[bold]Unexplained failures[/] (no database cause found)")
-        for fail in unexplained[:20]:
+        shown = groups["groups"][:MAX_GROUPS]
+        for g in shown:
+            first = g["failures"][0]
+            where = f"[dim]{escape(first['location']['path'])}:{first['location']['line']}[/]"
+            if g["count"] == 1:
+                name = escape(first["test"] or g["kind"])
+                con.print(f"  {first['id']} {name} {where} {escape(_one(first['message']))}")
+                continue
+            last = g["last"]
+            alike = "" if g["same"] else "like "
             con.print(
-                f"  {fail['id']} {escape(fail['test'] or fail['kind'])} "
-                f"[dim]{escape(fail['location']['path'])}:{fail['location']['line']}[/] {escape(_one(fail['message']))}"
+                f"  {g['count']}x {g['kind']} {alike}{escape(_one(g['message']))}: "
+                f"{first['id']} {where} … {last['id']} "
+                f"[dim]{escape(last['location']['path'])}:{last['location']['line']}[/]"
             )
+        more = len(groups["groups"]) - len(shown) + groups["omitted"]
+        if more:
+            con.print(f"  … and {more} more groups (--format json lists every failure)")
     for r in data.get("recovered", [])[:10]:
         con.print(f"[dim]recovered: {escape(r['path'])}:{r['line']} {escape(_one(r['text']))}[/]")
     for i in data["inputs"]:
