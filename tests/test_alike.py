@@ -203,3 +203,20 @@ def test_rows_alike_up_to_the_limit_stay_a_row_each() -> None:
         ALIKE_ROWS + 1,
         f"S{ALIKE_ROWS + 1}",
     )
+
+
+def test_failures_alike_share_their_texts_in_memory(run_log: Path) -> None:
+    """Held failures keep one copy of a text their events repeat (message, exception messages)."""
+    from triage.correlate import ErrorStore
+    from triage.inputs import ReadResult, read_inputs
+    from triage.observe import observe
+
+    with ErrorStore() as store:
+        obs = observe(read_inputs([str(run_log)], ReadResult()), [], store)
+    signups = [o.event for o in obs if o.event.test and "test_signup" in o.event.test]
+    assert len(signups) == 6 and all(ev.chain for ev in signups)
+    first = signups[0]
+    for ev in signups[1:]:
+        assert ev.text == first.text and ev.text is first.text
+        assert ev.chain[-1].message is first.chain[-1].message
+        assert ev.line != first.line and ev.chain[-1].line != first.chain[-1].line

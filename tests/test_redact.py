@@ -71,3 +71,15 @@ def test_redact_data_walks_the_report_and_keeps_keys() -> None:
     assert out["findings"][0]["message"] == f"postgres://u:{MASK}@h/d"
     assert out["findings"][0]["key"] == {"password": "x"}  # keys are names, values are checked
     assert out["n"] == 3
+
+
+def test_redact_data_copies_only_what_holds_a_secret() -> None:
+    clean = {"message": "duplicate key", "location": {"path": "run.log", "line": 3}}
+    leaky = {"message": "postgres://u:pw123@h/d", "ids": ("a", "b")}
+    data = {"failures": [clean, leaky], "docs": ("https://example.com",)}
+    out = redact_data(data)
+    assert out["failures"][0] is clean and out["docs"] is data["docs"]  # nothing to hide: shared
+    assert out["failures"][1]["message"] == f"postgres://u:{MASK}@h/d"
+    assert out["failures"][1]["ids"] is leaky["ids"]
+    assert leaky["message"] == "postgres://u:pw123@h/d"  # the input is left as it was
+    assert redact_data(clean) is clean

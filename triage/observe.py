@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from triage.inputs import testid
-from triage.model import LEVEL_RANK, DbError, Event, Failure, Location
+from triage.model import LEVEL_RANK, DbError, Event, Failure, Link, Location
 from triage.pgerror import Shared, extract, is_cascade
 
 if TYPE_CHECKING:
@@ -137,14 +137,18 @@ def observe(
                     if small is not None:
                         kept.append(small)
                         continue
-            if ev.data is not None and (x.http_status or 0) < 500:
-                # the parsed record was read into x; only an HTTP failure names its request from
-                # it later. Kept, thousands of server-log records would hold hundreds of MB; and
-                # a log of errors repeats its texts and ids: the kept records share them.
-                slim = replace(ev, data=None, text=shared(ev.text), ids=shared(ev.ids))
-                ob = replace(ob, event=slim)
-            kept.append(ob)
+            kept.append(replace(ob, event=_slim(ev, (x.http_status or 0) >= 500, shared)))
     return kept
+
+
+def _slim(ev: Event, keep_data: bool, shared: Shared) -> Event:
+    """The event as held. Its parsed record was read into its extraction; only an HTTP failure
+    names its request from it later (kept, thousands of server-log records would hold hundreds
+    of MB). And a log of errors, or a suite failing test after test on one error, repeats its
+    texts, ids and exception messages: the events held share them."""
+    chain = tuple(Link(shared(link.exc), shared(link.message), link.line) for link in ev.chain)
+    data = ev.data if keep_data else None
+    return replace(ev, data=data, text=shared(ev.text), ids=shared(ev.ids), chain=chain)
 
 
 class Copies:

@@ -104,11 +104,27 @@ def redact(text: str) -> str:
 
 
 def redact_data(value: Any) -> Any:
-    """A copy of a JSON-like value with every string redacted (dict keys kept as they are)."""
+    """The JSON-like value with every string redacted (dict keys kept as they are). A dict, list
+    or tuple that holds no secret is returned as it is, not copied: a report listing 100,000
+    failures is not held twice (nor is a structure the report shares with the catalog changed)."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: redact_data(v) for k, v in value.items()}
+        out: dict[Any, Any] | None = None
+        for k, v in value.items():
+            r = redact_data(v)
+            if r is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = r
+        return value if out is None else out
     if isinstance(value, list | tuple):
-        return [redact_data(v) for v in value]
+        items: list[Any] | None = None
+        for i, v in enumerate(value):
+            r = redact_data(v)
+            if r is not v:
+                if items is None:
+                    items = list(value)
+                items[i] = r
+        return value if items is None else items
     return value

@@ -110,10 +110,15 @@ def analyze(
                 progress,
             )
         data = report_data(report, redact=not no_redact)
+        del report  # what the report data does not share (failures as objects) can go now
         if fmt == "terminal":
             from triage.cli.terminal import print_report
 
             print_report(data, output)
+        elif fmt == "json":
+            from triage.render import json_bytes
+
+            _write(json_bytes(data), output)
         elif fmt == "github":
             from triage.github import render_github
 
@@ -129,9 +134,13 @@ def analyze(
     sys.exit(EXIT_FINDINGS if fail_on == "findings" and data["findings"] else EXIT_OK)
 
 
-def _write(text: str, output: str | None) -> None:
+def _write(text: str | bytes, output: str | None) -> None:
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        if isinstance(text, bytes):
+            with open(output, "wb") as fh:
+                fh.write(text)
+        else:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
     else:
         click.echo(text, nl=False)
