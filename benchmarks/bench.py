@@ -1,6 +1,6 @@
 """Speed and memory benchmark: triage analyze vs a raw chunked read vs jq, on big generated logs.
 
-    python benchmarks/bench.py       # 1 GB pino, six 200 MB text and service logs, two of errors
+    python benchmarks/bench.py       # 1 GB pino, eight 200 MB text and service logs, two of errors
     python benchmarks/bench.py --pino-mb 100 --mixed-mb 50   # a quick run
 
 The logs are built by repeating REAL captured lines from samples/ (pino info lines and error
@@ -14,7 +14,8 @@ The fifth and sixth are services' logs as other loggers write them: pino-pretty 
 samples' records) and Python's JSON loggers (the structlog and python-json-logger fixtures), the
 quiet records repeated with one error record among 20,000. The seventh is the densest real
 pytest log: one real run of a 2,000-test suite where every test fails on a real unique
-violation, repeated (run once: slow to read).
+violation, repeated (run once: slow to read); and the same with each repetition's tests renamed,
+so that every failure is a distinct test the report lists (as a 100,000-test suite would print).
 Two more logs, of ``--errors-mb`` (100 MB), are made only of database errors, for the memory
 target: a PostgreSQL server log (the real ERROR records of a server-log sample, re-stamped three
 milliseconds apart, from 500 backends in turn) and a pino log (the node samples' real error
@@ -192,6 +193,21 @@ def gen_failing(path: Path, size: int) -> None:
     tracebacks), repeated: a nightly job's runs, the densest real pytest log, about one failure
     per 1.9 KB. Run once, being slow to read (each failure is parsed, extracted and elected)."""
     _real_run(path, size, "failing-suite", FAILING_TESTS, [])
+
+
+def gen_failing_distinct(path: Path, size: int) -> None:
+    """The same real run of 2,000 tests all failing, each repetition's tests renamed
+    (``test_order_totals_r7[12]``), as a suite of 100,000 tests would print them: every failure
+    is a distinct test, so none folds into an earlier copy — the memory row for failures (the
+    report lists each one). Run once."""
+    failing = OUT / f"failing-{size // 1_000_000}mb.log"
+    if not failing.exists():
+        gen_failing(failing, size)
+    runs = failing.read_bytes()
+    one = runs[: len(runs) // runs.count(b" short test summary info ")]
+    with open(path, "wb") as fh:
+        for k in range(max(1, size // len(one))):
+            fh.write(one.replace(b"test_order_totals", b"test_order_totals_r%d" % k))
 
 
 PG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC \[\d+\] (\w+):  ")
@@ -397,6 +413,7 @@ def main() -> None:
     pretty = OUT / f"pretty-{args.mixed_mb}mb.log"
     json_loggers = OUT / f"json-loggers-{args.mixed_mb}mb.log"
     failing = OUT / f"failing-{args.mixed_mb}mb.log"
+    distinct = OUT / f"failing-distinct-{args.mixed_mb}mb.log"
     pg_errors = OUT / f"pg-errors-{args.errors_mb}mb.log"
     pino_errors = OUT / f"pino-errors-{args.errors_mb}mb.log"
     for path, gen, size in (
@@ -408,6 +425,7 @@ def main() -> None:
         (pretty, gen_pretty, args.mixed_mb),
         (json_loggers, gen_json_loggers, args.mixed_mb),
         (failing, gen_failing, args.mixed_mb),
+        (distinct, gen_failing_distinct, args.mixed_mb),
         (pg_errors, gen_pg_errors, args.errors_mb),
         (pino_errors, gen_pino_errors, args.errors_mb),
     ):
@@ -434,6 +452,7 @@ def main() -> None:
     rows += bench(json_loggers, "structlog + python-json-logger", jq_json, args.repeat)
     # every test failing; then memory rows, every record an error kept (slow to read: run once)
     rows += bench(failing, "pytest, every test failing (real run repeated)", None, 1)
+    rows += bench(distinct, "pytest, every test failing, 106,000 distinct tests", None, 1)
     rows += bench(pg_errors, "PostgreSQL server log, errors only", None, 1)
     rows += bench(pino_errors, "pino, errors only", None, 1)
     for row in rows:
