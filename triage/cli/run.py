@@ -109,6 +109,7 @@ def run(
             ),
         )
         data = attach_run(report_data(report), result, label)
+        del report  # what the report data does not share (failures as objects) can go now
         _emit(data, fmt, output)
         for path in missing:
             click.echo(f"triage: --log {path}: the command did not write it", err=True)
@@ -149,16 +150,21 @@ def _emit(data: dict[str, object], fmt: str, output: str | None) -> None:
         with contextlib.redirect_stdout(sys.stderr):
             print_report(data, output)
         return
+    text: str | bytes
     if fmt == "github":
         from triage.github import render_github
 
         text = render_github(data)
+    elif fmt == "json":
+        from triage.render import json_bytes
+
+        text = json_bytes(data)
     else:
         from triage.render import render
 
         text = render(data, fmt)
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with open(output, "wb") as fh:
+            fh.write(text if isinstance(text, bytes) else text.encode())
     else:
         click.echo(text, nl=False, err=fmt != "github")
