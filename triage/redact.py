@@ -8,7 +8,7 @@ keeps what helps a reader (the user name in a DSN, the header name) and masks th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 MASK = "[REDACTED]"
@@ -110,21 +110,19 @@ def redact_data(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        out: dict[Any, Any] | None = None
-        for k, v in value.items():
-            r = redact_data(v)
-            if r is not v:
-                if out is None:
-                    out = dict(value)
-                out[k] = r
-        return value if out is None else out
+        changed = _changed(value.items())
+        return {**value, **changed} if changed else value
     if isinstance(value, list | tuple):
-        items: list[Any] | None = None
-        for i, v in enumerate(value):
-            r = redact_data(v)
-            if r is not v:
-                if items is None:
-                    items = list(value)
-                items[i] = r
-        return value if items is None else items
+        changed = _changed(enumerate(value))
+        return [changed.get(i, v) for i, v in enumerate(value)] if changed else value
     return value
+
+
+def _changed(items: Iterable[tuple[Any, Any]]) -> dict[Any, Any]:
+    """The values that redacting changed, by key or index."""
+    out = {}
+    for k, v in items:
+        r = redact_data(v)
+        if r is not v:
+            out[k] = r
+    return out
