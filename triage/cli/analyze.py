@@ -136,11 +136,7 @@ def analyze(
 
 def _write(text: str | bytes, output: str | None) -> None:
     if output:
-        if isinstance(text, bytes):
-            with open(output, "wb") as fh:
-                fh.write(text)
-        else:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
+        with open(output, "wb") as fh:
+            fh.write(text if isinstance(text, bytes) else text.encode())
     else:
         click.echo(text, nl=False)
