@@ -28,11 +28,10 @@ import pytest
 @pytest.fixture(scope="session")
 def db():
     conn = psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True)
-    conn.execute("DROP TABLE IF EXISTS triage_alike_users")
-    conn.execute("CREATE TABLE triage_alike_users (id serial PRIMARY KEY, email text UNIQUE)")
+    # a temporary table: this connection's own, whatever else runs the suite at the same time
+    conn.execute("CREATE TEMP TABLE triage_alike_users (id serial PRIMARY KEY, email text UNIQUE)")
     conn.execute("INSERT INTO triage_alike_users (email) VALUES ('ada@example.com')")
     yield conn
-    conn.execute("DROP TABLE triage_alike_users")
     conn.close()
 """
 TESTS = """
