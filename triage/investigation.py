@@ -186,11 +186,11 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
     # failures alike (kind, message with values masked, root, how linked) in first-seen order
     alike: dict[tuple[str, str, str | None, str], list[dict[str, Any]]] = {}
     for f in data["failures"]:
-        key = (f["kind"], mask(_first(f["message"])), f["root"], f["scope"] or "unexplained")
+        key = (*_alike(f), f["root"], f["scope"] or "unexplained")
         alike.setdefault(key, []).append(f)
     for group in alike.values():
-        shown = group if len(group) <= ALIKE_ROWS else group[:1]
-        for f in shown:
+        folded = len(group) > ALIKE_ROWS
+        for f in group[:1] if folded else group:
             root = findings.get(f["root"]) if f["root"] else None
             rows.append(
                 {
@@ -202,8 +202,8 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
                     "verdict": f["scope"] or "unexplained",
                     "roots": [_root(root)] if root else [],
                     # a row may stand for many failures alike: how many, and the last of them
-                    "count": len(group) if shown is not group else 1,
-                    "last": _last(group[-1]) if shown is not group else None,
+                    "count": len(group) if folded else 1,
+                    "last": _last(group[-1]) if folded else None,
                 }
             )
     return {"rows": rows[:MAX_ROWS], "omitted": max(0, len(rows) - MAX_ROWS)}
@@ -211,6 +211,11 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
 
 def _last(f: dict[str, Any]) -> dict[str, Any]:
     return {"id": f["id"], "test": f["test"], "location": f["location"]}
+
+
+def _alike(f: dict[str, Any]) -> tuple[str, str]:
+    """What failures alike share: their kind and first message line, values masked."""
+    return f["kind"], mask(_first(f["message"]))
 
 
 def unexplained_groups(failures: list[dict[str, Any]], unexplained: list[str]) -> dict[str, Any]:
@@ -223,8 +228,8 @@ def unexplained_groups(failures: list[dict[str, Any]], unexplained: list[str]) -
     for f in failures:
         if f["id"] not in wanted:
             continue
-        message = f["message"].split("\n")[0] if f["message"] else ""
-        key = (f["kind"], mask(message))
+        message = _first(f["message"])
+        key = _alike(f)
         g = groups.get(key)
         if g is None:
             g = groups[key] = {
