@@ -9,6 +9,7 @@ import os
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -694,6 +695,18 @@ def test_a_tap_run_is_gated_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert len(fed) < len(lines) / 4
 
 
+def mix(
+    rnd: random.Random, draws: int, *parts: tuple[float, Callable[[], list[bytes]]]
+) -> list[bytes]:
+    """``draws`` times, the lines of the first part whose cumulative weight is past a random
+    number (the last part's weight is 1.0)."""
+    lines: list[bytes] = []
+    for _ in range(draws):
+        pick = rnd.random()
+        lines.extend(next(draw for bound, draw in parts if pick < bound)())
+    return lines
+
+
 def write_lines(path: Path, lines: list[bytes]) -> Path:
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
@@ -738,15 +751,13 @@ def test_pino_pretty_logs_read_the_same_when_quiet_records_are_passed_over(
         [b""],
         [b"plain text between records"],
     ]
-    lines: list[bytes] = []
-    for _ in range(300):
-        pick = rnd.random()
-        if pick < 0.8:
-            lines.extend(rnd.choice(quiet))
-        elif pick < 0.93:
-            lines.extend(rnd.choice(records))
-        else:
-            lines.extend(rnd.choice(extras))
+    lines = mix(
+        rnd,
+        300,
+        (0.8, lambda: rnd.choice(quiet)),
+        (0.93, lambda: rnd.choice(records)),
+        (1.0, lambda: rnd.choice(extras)),
+    )
     log = write_lines(tmp_path / "app.pretty.log", lines)
     same_both_ways([str(log)], monkeypatch)
 
@@ -825,18 +836,19 @@ def test_json_logger_records_read_the_same_when_quiet_ones_are_passed_over(
     quiet = [r for r in records if not jsonquiet.is_loud(r.decode())]
     assert len(quiet) > 20 and len(records) > len(quiet)
     text = (ROOT / "samples" / "py-psycopg-integrity" / "run.log").read_bytes().split(b"\n")
-    lines: list[bytes] = []
-    for _ in range(1500):
-        pick = rnd.random()
-        if pick < 0.85:
-            lines.append(rnd.choice(quiet))
-        elif pick < 0.9:
-            lines.append(rnd.choice(records))
-        elif pick < 0.97:
-            lines.append(rnd.choice(JSON_EDGES))
-        else:
-            start = rnd.randrange(len(text))
-            lines.extend(text[start : start + rnd.randrange(1, 30)])
+
+    def runner_text() -> list[bytes]:
+        start = rnd.randrange(len(text))
+        return text[start : start + rnd.randrange(1, 30)]
+
+    lines = mix(
+        rnd,
+        1500,
+        (0.85, lambda: [rnd.choice(quiet)]),
+        (0.9, lambda: [rnd.choice(records)]),
+        (0.97, lambda: [rnd.choice(JSON_EDGES)]),
+        (1.0, runner_text),
+    )
     log = write_lines(tmp_path / "service.jsonl", lines)
     same_both_ways([str(log)], monkeypatch)
 
