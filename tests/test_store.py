@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from triage.correlate import ErrorStore, correlate
 from triage.correlate import store as store_module
+from triage.correlate.failures import Links
 from triage.correlate.findings import _FILLABLE, build_findings
 from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
@@ -174,7 +175,7 @@ def test_findings_summarise_every_occurrence_as_the_full_list_did(
                 seen[fp].add(ident)
                 occurrences.setdefault(fp, []).append(err)
     with patch.object(store_module, "RECENT", recent), stored(obs, spill) as store:
-        findings = {f.fingerprint: f for f in build_findings(store, [], {}, {}, {})}
+        findings = {f.fingerprint: f for f in build_findings(store, [], Links(), {}, _no_root, {})}
         for fp, occ in occurrences.items():  # the key lifecycle's question
             for path in PATHS:
                 lines = {e.location.line for e in occ if e.location.path == path}
@@ -325,3 +326,7 @@ def test_a_full_disk_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.Mon
     (line,) = result.stderr.strip().splitlines()
     assert "database or disk is full" in line and "TMPDIR" in line
     assert os.listdir(tmp_path) == ["pg.log"]
+
+
+def _no_root(fid: str) -> Any:
+    raise AssertionError(f"no failure is linked, none is quoted ({fid})")

@@ -17,6 +17,7 @@ from triage.correlate.fingerprint import mask
 from triage.headline import root_name
 from triage.lifecycle import Lifecycle
 from triage.model import Evidence, Finding, InputStats
+from triage.views import Rows
 
 MAX_ROWS = 40  # reported-versus-actual rows, unexplained groups; the rest are counted
 ALIKE_ROWS = 3  # failures alike shown a row each; more are one row with their count
@@ -183,14 +184,18 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
                 "last": None,
             }
         )
-    # failures alike (kind, message with values masked, root, how linked) in first-seen order
-    alike: dict[tuple[str, str, str | None, str], list[dict[str, Any]]] = {}
+    # failures alike (kind, message with values masked, root, how linked) in first-seen order:
+    # of each, the first ALIKE_ROWS + 1 (enough to tell whether they fold), the count and the last
+    alike: dict[tuple[str, str, str | None, str], _Alike] = {}
     for f in data["failures"]:
         key = (*_alike(f), f["root"], f["scope"] or "unexplained")
-        alike.setdefault(key, []).append(f)
+        group = alike.get(key)
+        if group is None:
+            group = alike[key] = _Alike()
+        group.add(f)
     for group in alike.values():
-        folded = len(group) > ALIKE_ROWS
-        for f in group[:1] if folded else group:
+        folded = group.count > ALIKE_ROWS
+        for f in group.first[:1] if folded else group.first:
             root = findings.get(f["root"]) if f["root"] else None
             rows.append(
                 {
@@ -202,11 +207,29 @@ def reported_vs_actual(data: dict[str, Any]) -> dict[str, Any]:
                     "verdict": f["scope"] or "unexplained",
                     "roots": [_root(root)] if root else [],
                     # a row may stand for many failures alike: how many, and the last of them
-                    "count": len(group) if folded else 1,
-                    "last": _last(group[-1]) if folded else None,
+                    "count": group.count if folded else 1,
+                    "last": _last(group.last) if folded else None,
                 }
             )
     return {"rows": rows[:MAX_ROWS], "omitted": max(0, len(rows) - MAX_ROWS)}
+
+
+class _Alike:
+    """Failures alike as reported_vs_actual reads them, one at a time: the first few (as many
+    as are shown unfolded), how many, and the last."""
+
+    __slots__ = ("count", "first", "last")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: list[dict[str, Any]] = []
+        self.last: dict[str, Any] = {}
+
+    def add(self, f: dict[str, Any]) -> None:
+        self.count += 1
+        if len(self.first) < ALIKE_ROWS:
+            self.first.append(f)
+        self.last = f
 
 
 def _last(f: dict[str, Any]) -> dict[str, Any]:
@@ -218,12 +241,15 @@ def _alike(f: dict[str, Any]) -> tuple[str, str]:
     return f["kind"], mask(_first(f["message"]))
 
 
-def unexplained_groups(failures: list[dict[str, Any]], unexplained: list[str]) -> dict[str, Any]:
+def unexplained_groups(
+    failures: Sequence[dict[str, Any]], unexplained: Sequence[str]
+) -> dict[str, Any]:
     """The unexplained failures grouped by kind and first message line, values masked, in the
     order each group first failed: a service that logs the same error for every request, or a
     suite whose tests all fail the same way, is one row naming a few of them, not 100,000.
     ``same`` says whether every message of the group is word for word the first one's."""
-    wanted = set(unexplained)
+    # a list read, not held, answers by index (views.Rows over Unexplained); a list is made a set
+    wanted = unexplained if isinstance(unexplained, Rows) else set(unexplained)
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in failures:
         if f["id"] not in wanted:

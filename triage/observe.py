@@ -20,6 +20,7 @@ from triage.model import LEVEL_RANK, DbError, Event, Failure, Link, Location
 from triage.pgerror import Shared, extract, is_cascade
 
 if TYPE_CHECKING:
+    from triage.correlate.spool import FailureSpool
     from triage.correlate.store import ErrorStore
 
 RETRY = re.compile(r"retry|retrying|attempt\s*#?\d+|will try again|backing off", re.I)
@@ -69,6 +70,7 @@ def observe(
     passed: list[Passed] | None = None,
     store: ErrorStore | None = None,
     fold: bool = True,
+    spool: FailureSpool | None = None,
 ) -> list[Observation]:
     """Keep the events that matter for correlation, with their extracted database errors.
 
@@ -76,10 +78,14 @@ def observe(
     With a ``store``, the observations holding errors are added to it (but recovered warnings)
     and only those ``held`` are returned, a failing test's later copies made small (``Copies``;
     ``fold=False``: held whole, as the tests compare); without one, every observation is.
+    With a ``spool`` too, the failures held go to it instead (correlation reads their groups
+    from it), but one that recovered_warnings may read as a success notice (soon after a
+    retried warning), which is returned too.
     """
     kept: list[Observation] = []
     copies = Copies() if store is not None and fold else None
     at = 0
+    warned = -LOOKAHEAD  # ``at`` of the last retried warning
     shared = Shared()
     passed_seen: set[tuple[str, bool]] = set()
     last_time: dict[str, str] = {}
@@ -128,15 +134,23 @@ def observe(
             )
             at += 1
             if store is not None:
-                if ob.errors and not is_recovered_warning(ob):
+                warning = is_recovered_warning(ob)
+                if ob.errors and not warning:
                     store.add(ob)
                 if not held(ob):
                     continue  # the store has what correlation reads of it
-                if copies is not None:
-                    small = copies.fold(ob)
-                    if small is not None:
-                        kept.append(small)
-                        continue
+                if warning:
+                    warned = ob.at
+                small = copies.fold(ob) if copies is not None else None
+                if spool is not None and not warning and is_failure(ob):
+                    whole = replace(ob, event=_slim(ev, (x.http_status or 0) >= 500, shared))
+                    spool.add(small or whole)
+                    if ob.at < warned + LOOKAHEAD and is_success_notice(ob):
+                        kept.append(whole)
+                    continue
+                if small is not None:
+                    kept.append(small)
+                    continue
             kept.append(replace(ob, event=_slim(ev, (x.http_status or 0) >= 500, shared)))
     return kept
 

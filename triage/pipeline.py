@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from triage.correlate import Correlation, ErrorStore, correlate
+from triage.correlate import Correlation, ErrorStore, FailureSpool, correlate
 from triage.inputs import ReadResult, read_inputs
 from triage.model import InputStats
 from triage.observe import Passed, observe
@@ -55,12 +55,17 @@ def analyze(
 
     catalog = load_catalog(options.pattern_dirs, cwd=options.cwd)
     result = ReadResult()
-    with spooled_stdin(paths) as (real_paths, display), ErrorStore() as store:
+    with (
+        spooled_stdin(paths) as (real_paths, display),
+        ErrorStore() as store,
+        FailureSpool() as spool,
+    ):
         display = {**display, **dict(options.labels)}
         passed: list[Passed] = []
         events = read_inputs(real_paths, result, progress, options.exclude)
-        observations = observe(_shown(events, display), passed, store)
-        corr = correlate(observations, store, options.window)
+        observations = observe(_shown(events, display), passed, store, spool=spool)
+        corr = correlate(observations, store, options.window, spool)
+        del observations
         lifecycles = _lifecycles(real_paths, corr, display, options.exclude, store)
     stats = tuple(replace(s, path=display.get(s.path, s.path)) for s in result.stats)
     matches: dict[str, Any] = {}

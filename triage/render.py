@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from itertools import islice
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
+
+from triage.views import Rows, by_id
 
 if TYPE_CHECKING:
     import jinja2
@@ -15,14 +19,59 @@ FORMATS = ("terminal", "json", "md", "html")
 CLIP = 600  # characters of one quoted log line shown before a visible cut marker
 
 
+JSON_OPTIONS = orjson.OPT_INDENT_2
+
+
 def to_json(data: dict[str, Any]) -> str:
     return json_bytes(data).decode()
 
 
 def json_bytes(data: dict[str, Any]) -> bytes:
-    """The JSON report as orjson writes it (a report of 100,000 failures is tens of MB: written
-    as these bytes, it is not held again as a str)."""
-    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return b"".join(json_chunks(data))
+
+
+def write_json(data: dict[str, Any], out: BinaryIO) -> None:
+    """The JSON report written piece by piece: a report of 100,000 failures is tens of MB, and
+    its rows are made as they are read (``views.Rows``): neither is held whole."""
+    for chunk in json_chunks(data):
+        out.write(chunk)
+
+
+def json_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
+    """The bytes orjson writes for ``data`` with two-space indents, a top-level key at a time
+    and a list read, not held (``views.Rows``), ``batch`` items at a time."""
+    if not data:
+        yield b"{}\n"
+        return
+    yield b"{"
+    for n, (key, value) in enumerate(data.items()):
+        yield b"\n  " if n == 0 else b",\n  "
+        yield orjson.dumps(key) + b": "
+        if isinstance(value, Rows) and len(value):
+            yield b"["
+            items = iter(value)
+            first = True
+            while chunk := list(islice(items, batch)):
+                parts = [_indented(item, 4) for item in chunk]
+                yield (b"\n    " if first else b",\n    ") + b",\n    ".join(parts)
+                first = False
+            yield b"\n  ]"
+        else:
+            yield _indented([] if isinstance(value, Rows) else value, 2)
+    yield b"\n}\n"
+
+
+def _indented(value: Any, depth: int) -> bytes:
+    """``value`` as orjson writes it nested ``depth`` spaces deep."""
+    text = orjson.dumps(value, default=_listed, option=JSON_OPTIONS)
+    return text.replace(b"\n", b"\n" + b" " * depth) if b"\n" in text else text
+
+
+def _listed(value: Any) -> list[Any]:
+    """A list read, not held, nested in another value (a finding's ``explains``): a list."""
+    if isinstance(value, Rows):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 @cache
@@ -51,6 +100,7 @@ def environment(template_dir: str | None = None, html: bool = False) -> jinja2.E
     from triage.investigation import unexplained_groups
 
     env.globals["unexplained_groups"] = unexplained_groups
+    env.globals["by_id"] = by_id
     return env
 
 

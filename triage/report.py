@@ -12,6 +12,8 @@ from triage import sqlstate
 from triage.investigation import finding_sections
 from triage.model import DbError, Failure, Finding, InputStats
 from triage.pipeline import Report
+from triage.redact import redact_data
+from triage.views import Rows
 
 SCHEMA = "triage/report@1"
 
@@ -112,8 +114,15 @@ def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
     from triage import headline, investigation
 
     corr = report.correlation
-    failures = [_failure(f, corr.roots.get(f.id), corr.scopes.get(f.id)) for f in corr.failures]
-    data = _contract(report, failures)
+    roots, scopes = corr.roots, corr.scopes
+
+    def row(f: Failure) -> dict[str, Any]:
+        out = _failure(f, roots.get(f.id), scopes.get(f.id))
+        return redact_data(out) if redact else out
+
+    # each failure's row is made when it is read (a report may list 100,000): JSON writes them
+    # one by one, the templates and the terminal read a few or fold them into groups
+    data = _contract(report, Rows(corr.failures, row))
     # sections added for the investigation report (issue 4); keys are only ever added
     data["input_totals"] = investigation.input_totals(data["inputs"])
     data["reported_vs_actual"] = investigation.reported_vs_actual(data)
@@ -124,9 +133,7 @@ def report_data(report: Report, redact: bool = True) -> dict[str, Any]:
     data["title"] = headline.report_title(data)
     data["redacted"] = redact
     if redact:
-        from triage.redact import redact_data
-
-        data = redact_data(data)
+        data = redact_data(data)  # (the rows: as each is read)
     return data
 
 
@@ -142,7 +149,7 @@ def _schema_files(report: Report) -> dict[str, Any]:
     }
 
 
-def _contract(report: Report, failures: list[dict[str, Any]]) -> dict[str, Any]:
+def _contract(report: Report, failures: Rows) -> dict[str, Any]:
     corr = report.correlation
     return {
         "schema": SCHEMA,
@@ -157,7 +164,7 @@ def _contract(report: Report, failures: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "findings": [_finding(f, report) for f in corr.findings],
         "failures": failures,
-        "unexplained": list(corr.unexplained),
+        "unexplained": Rows(corr.unexplained),
         "passed": list(report.passed),
         "recovered": [
             {

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
+from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli, write_out
 from triage.cli.options import (
     format_option,
     output_option,
@@ -116,27 +116,18 @@ def analyze(
 
             print_report(data, output)
         elif fmt == "json":
-            from triage.render import json_bytes
+            from triage.render import json_chunks
 
-            _write(json_bytes(data), output)
+            write_out(json_chunks(data), output)
         elif fmt == "github":
             from triage.github import render_github
 
-            _write(render_github(data), output)
+            write_out(render_github(data), output)
         else:
             from triage.render import render
 
-            text = render(data, fmt, template_dir)
-            _write(text, output)
+            write_out(render(data, fmt, template_dir), output)
     except TriageError as exc:
         click.echo(f"triage: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     sys.exit(EXIT_FINDINGS if fail_on == "findings" and data["findings"] else EXIT_OK)
-
-
-def _write(text: str | bytes, output: str | None) -> None:
-    if output:
-        with open(output, "wb") as fh:
-            fh.write(text if isinstance(text, bytes) else text.encode())
-    else:
-        click.echo(text, nl=False)

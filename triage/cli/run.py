@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import click
 
 from triage import runmeta
-from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli
+from triage.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, cli, write_out
 from triage.cli.options import (
     format_option,
     output_option,
@@ -150,21 +151,17 @@ def _emit(data: dict[str, object], fmt: str, output: str | None) -> None:
         with contextlib.redirect_stdout(sys.stderr):
             print_report(data, output)
         return
-    text: str | bytes
+    text: str | Iterator[bytes]
     if fmt == "github":
         from triage.github import render_github
 
         text = render_github(data)
     elif fmt == "json":
-        from triage.render import json_bytes
+        from triage.render import json_chunks
 
-        text = json_bytes(data)
+        text = json_chunks(data)
     else:
         from triage.render import render
 
         text = render(data, fmt)
-    if output:
-        with open(output, "wb") as fh:
-            fh.write(text if isinstance(text, bytes) else text.encode())
-    else:
-        click.echo(text, nl=False, err=fmt != "github")
+    write_out(text, output, err=fmt != "github")

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from triage.investigation import unexplained_groups
+from triage.views import by_id
 
 MAX_GROUPS = 20  # groups of unexplained failures shown; the rest are counted
 
@@ -25,7 +26,7 @@ def print_report(data: dict[str, Any], output: str | None = None) -> None:
 def _print(con: Console, data: dict[str, Any]) -> None:
     s = data["summary"]
     claim = data.get("claim")
-    failures = {f["id"]: f for f in data["failures"]}
+    failures = by_id(data["failures"])
     if data.get("summary_text"):
         con.print(Panel(escape(data["summary_text"]), title="Summary", title_align="left"))
     # errors that explain no failure are logged errors, not root causes
@@ -53,14 +54,16 @@ def _print(con: Console, data: dict[str, Any]) -> None:
         body.add_row(
             "seen", escape(f"{f['occurrences']}x, first {f['first']['path']}:{f['first']['line']}")
         )
-        explained = [failures[i] for i in f["explains"] if i in failures]
-        for fail in explained[:8]:
+        for fid in f["explains"][:8]:
+            fail = failures.get(fid)
+            if fail is None:
+                continue
             body.add_row(
                 "explains",
                 escape(f"{fail['id']} {fail['test'] or fail['kind']}: {_one(fail['message'])}"),
             )
-        if len(explained) > 8:
-            body.add_row("", f"… and {len(explained) - 8} more")
+        if len(f["explains"]) > 8:
+            body.add_row("", f"… and {len(f['explains']) - 8} more")
         steps = [e for ch in f.get("evidence_chains", []) for e in ch["steps"]]
         for hop in steps[:6]:
             text = "(the line above)" if hop["repeat"] else _one(hop["text"])

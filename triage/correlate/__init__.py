@@ -14,68 +14,94 @@ Rules, in the order the code applies them:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from triage.correlate.failures import FailureList, Links, RootIds, Scopes, Unexplained, index
 from triage.correlate.findings import build_findings
 from triage.correlate.fingerprint import fingerprint, mask
-from triage.correlate.groups import Recovered, failure_groups, real_errors, recovered_warnings
+from triage.correlate.groups import Recovered, recovered_warnings
 from triage.correlate.scopes import elect, link_by_symptom
+from triage.correlate.spool import FailureSpool
 from triage.correlate.store import ErrorStore
 from triage.model import DbError, Failure, Finding
-from triage.observe import Observation, is_recovered_warning
+from triage.observe import Observation, is_failure, is_recovered_warning
 from triage.pgerror import is_cascade
 
-__all__ = ["Correlation", "ErrorStore", "Recovered", "correlate", "fingerprint", "mask"]
+__all__ = [
+    "Correlation",
+    "ErrorStore",
+    "FailureSpool",
+    "Recovered",
+    "correlate",
+    "fingerprint",
+    "mask",
+]
 
 
 @dataclass(frozen=True)
 class Correlation:
     findings: tuple[Finding, ...]
-    failures: tuple[Failure, ...]
-    roots: dict[str, str]  # failure id -> finding id
-    scopes: dict[str, str]  # failure id -> scope that linked it
-    unexplained: tuple[str, ...]
+    failures: Sequence[Failure]  # a FailureList: on disk past a few thousand
+    roots: Mapping[str, str]  # failure id -> finding id
+    scopes: Mapping[str, str]  # failure id -> scope that linked it
+    unexplained: Sequence[str]
     recovered: tuple[Recovered, ...]
     cascades: int
 
 
 def correlate(
-    observations: list[Observation], store: ErrorStore | None = None, window: float = 5.0
+    observations: list[Observation],
+    store: ErrorStore | None = None,
+    window: float = 5.0,
+    spool: FailureSpool | None = None,
 ) -> Correlation:
-    """Root election over ``observations`` (what observe returned) and the errors ``store``
-    holds (observe filled it); with no store, one is made from the observations."""
+    """Root election over ``observations`` (what observe returned), the errors ``store`` holds
+    and the failures ``spool`` holds (observe filled both); with no store or spool, one is made
+    from the observations."""
     if store is None:
         with ErrorStore() as own:
             for ob in observations:
                 if ob.errors and not is_recovered_warning(ob):
                     own.add(ob)
-            return correlate(observations, own, window)
+            return correlate(observations, own, window, spool)
+    if spool is None:
+        with FailureSpool() as mine:
+            for ob in observations:
+                if is_failure(ob) and not is_recovered_warning(ob):
+                    mine.add(ob)
+            return correlate(observations, store, window, mine)
     store.seal()
-    groups = failure_groups(observations)
-    roots: dict[str, DbError] = {}
-    scopes: dict[str, str] = {}
-    cascade_count = 0
     recovered = recovered_warnings(observations)
     # An error raised in a failure's own chain is that failure's: loose scopes (same process,
     # time window) must not hand it to an unrelated failure of the same process.
-    claimed = {
-        fingerprint(real_errors(o.errors)[-1])
-        for g in groups
-        for o in g.obs
-        if real_errors(o.errors)
-    }
-    for group in groups:
+    claimed = spool.claimed
+    failures = FailureList()
+    links = Links()
+    first: dict[str, DbError] = {}  # fingerprint -> the first root elected of it
+    cascade_count = 0
+    for group in spool.groups():
         found = elect(group, store, window, claimed)
         if found:
-            roots[group.failure.id], scopes[group.failure.id] = found
+            err, scope = found
+            fp = fingerprint(err)
+            first.setdefault(fp, err)
+            links.link(group.failure.id, fp, scope)
         cascade_count += sum(1 for ob in group.obs for e in ob.errors if is_cascade(e))
-    via = link_by_symptom(groups, roots, scopes)
+        failures.append(group.failure)
+    via = link_by_symptom(failures, links)
 
-    findings = build_findings(store, groups, roots, scopes, via)
-    by_fp = {f.fingerprint: f.id for f in findings}
-    root_ids = {
-        fid: by_fp[fingerprint(err)] for fid, err in roots.items() if fingerprint(err) in by_fp
-    }
-    failures = tuple(g.failure for g in groups)
-    unexplained = tuple(f.id for f in failures if f.id not in root_ids)
-    return Correlation(findings, failures, root_ids, scopes, unexplained, recovered, cascade_count)
+    def root_of(fid: str) -> tuple[DbError, Observation]:
+        """For a failure a finding quotes: its root (elected again: the same) and first copy."""
+        own = spool.group(index(fid) + 1)
+        hop = via.get(fid)
+        found = elect(spool.group(index(hop.id) + 1) if hop else own, store, window, claimed)
+        assert found is not None
+        return found[0], own.obs[0]
+
+    findings = build_findings(store, failures, links, first, root_of, via)
+    roots = RootIds(links, {f.fingerprint: f.id for f in findings})
+    unexplained = Unexplained(len(failures), roots)
+    return Correlation(
+        findings, failures, roots, Scopes(links), unexplained, recovered, cascade_count
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from triage.correlate.fingerprint import fingerprint
-from triage.correlate.groups import FailureGroup
+from triage.correlate.failures import Links, index
 from triage.correlate.scopes import SCOPE_CONFIDENCE
 from triage.correlate.store import ErrorStore
 from triage.model import DbError, Evidence, Failure, Finding
+from triage.observe import Observation
 
 # Distinct keys of a finding's occurrences kept (the key lifecycle traces four of their values).
 MAX_KEYS = 64
@@ -55,11 +56,15 @@ class _Occurrences:
 
 def build_findings(
     store: ErrorStore,
-    groups: list[FailureGroup],
-    roots: dict[str, DbError],
-    scopes: dict[str, str],
+    failures: Sequence[Failure],
+    links: Links,
+    first: dict[str, DbError],
+    root_of: Callable[[str], tuple[DbError, Observation]],
     via: dict[str, Failure],
 ) -> tuple[Finding, ...]:
+    """Findings from the store's occurrences and the failures ``links`` ties to a root
+    (``first``: the first root elected of each fingerprint; ``root_of``: for the few failures a
+    finding quotes, the very root elected and the failure's first copy, read back)."""
     # Copies of one occurrence (terminal text, reportlog, JUnit) count once; the readable one is
     # kept (the store's occurrences). Every real error of a record is an occurrence, not only the
     # innermost one its failure is linked to: the sub-exceptions of an exception group (a
@@ -72,18 +77,15 @@ def build_findings(
             occurrences[fp] = _Occurrences(err, seq)
         else:
             occ.add(err, seq)
-    for err in roots.values():  # a root elected through a scope is always a finding
-        fp = fingerprint(err)
+    for fp, err in first.items():  # a root elected through a scope is always a finding
         if fp not in occurrences:
             occurrences[fp] = _Occurrences(err, 10**12)
 
     explains: dict[str, list[str]] = {fp: [] for fp in occurrences}
     best_scope: dict[str, str] = {}
-    failure_by_id = {g.failure.id: g for g in groups}
-    for fid, err in roots.items():
-        fp = fingerprint(err)
+    for fid, fp in links.linked():
         explains[fp].append(fid)
-        scope = scopes[fid]
+        scope = links.scope(fid) or ""
         if fp not in best_scope or _scope_rank(scope) < _scope_rank(best_scope[fp]):
             best_scope[fp] = scope
 
@@ -94,10 +96,9 @@ def build_findings(
     for i, fp in enumerate(sorted(occurrences, key=rank), start=1):
         occ = occurrences[fp]
         root = occ.root()
-        fids = sorted(explains[fp], key=lambda fid: int(fid[1:]))
+        fids = explains[fp]  # in failure order (links.linked)
         confidence = SCOPE_CONFIDENCE.get(best_scope.get(fp, ""), "low") if fids else "low"
-        shown = sorted((failure_by_id[f] for f in fids), key=lambda g: g.failure.kind != "test")[:3]
-        evidence = _evidence(root, shown, roots, via)
+        evidence = _evidence(root, _quoted(failures, fids), root_of, via)
         findings.append(
             Finding(
                 f"F{i}",
@@ -113,6 +114,22 @@ def build_findings(
             )
         )
     return tuple(findings)
+
+
+def _quoted(failures: Sequence[Failure], fids: list[str], n: int = 3) -> list[Failure]:
+    """The failures a finding's evidence quotes: its first ``n`` failing tests, else the first
+    of the others (each read back from the list, only until they are found)."""
+    tests: list[Failure] = []
+    others: list[Failure] = []
+    for fid in fids:
+        f = failures[index(fid)]
+        if f.kind == "test":
+            tests.append(f)
+            if len(tests) == n:
+                break
+        elif len(others) < n:
+            others.append(f)
+    return (tests + others)[:n]
 
 
 _FILLABLE = (
@@ -140,16 +157,17 @@ def _sev_rank(err: DbError) -> int:
 
 
 def _evidence(
-    root: DbError, groups: list[FailureGroup], roots: dict[str, DbError], via: dict[str, Failure]
+    root: DbError,
+    quoted: list[Failure],
+    root_of: Callable[[str], tuple[DbError, Observation]],
+    via: dict[str, Failure],
 ) -> tuple[Evidence, ...]:
     """symptom -> wrappers -> root, for the first failures the finding explains."""
     out: list[Evidence] = []
-    for g in groups:
-        f = g.failure
+    for f in quoted:
         symptom = _first_line(f.message)
         out.append(Evidence(f.location.path, f.location.line, symptom, "symptom"))
-        err = roots[f.id]
-        ob = g.obs[0]
+        err, ob = root_of(f.id)
         for link in ob.event.chain:
             if ob.event.path == err.location.path and link.line == err.location.line:
                 break  # the link that holds the root: what follows is the root itself

@@ -52,12 +52,15 @@ def failure_groups(observations: list[Observation]) -> list[FailureGroup]:
         owner = ("test", testid.key(ev.test), "call") if ev.test else None
         if owner and owner in copies:
             copies[owner].extend(copies.pop(key))
-    groups = []
-    for i, obs in enumerate(copies.values(), start=1):
-        best = min(obs, key=lambda o: (*copy_rank(o), o.seq))
-        ordered = [best] + [o for o in obs if o is not best]
-        groups.append(FailureGroup(make_failure(f"S{i}", best), ordered))
-    return groups
+    return [group_of(n, obs) for n, obs in enumerate(copies.values(), start=1)]
+
+
+def group_of(n: int, obs: list[Observation]) -> FailureGroup:
+    """Failure ``S{n}`` made from the most readable of its copies ``obs`` (in reading order,
+    a test's captured records last), that copy first."""
+    best = min(obs, key=lambda o: (*copy_rank(o), o.seq))
+    ordered = [best] + [o for o in obs if o is not best]
+    return FailureGroup(make_failure(f"S{n}", best), ordered)
 
 
 def real_errors(errors: tuple[DbError, ...]) -> list[DbError]:

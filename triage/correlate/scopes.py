@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from triage.correlate.failures import Links
 from triage.correlate.groups import FailureGroup, real_errors
 from triage.correlate.store import CORRELATION_IDS, ErrorStore, Row
 from triage.inputs import testid
@@ -82,29 +83,28 @@ def elect(
 _STATUS_PREFIX = re.compile(r"^(?:\d{3}:?\s*|(?:\w*Error|Exception):\s*)+")
 
 
-def link_by_symptom(
-    groups: list[FailureGroup], roots: dict[str, DbError], scopes: dict[str, str]
-) -> dict[str, Failure]:
+def link_by_symptom(failures: Sequence[Failure], links: Links) -> dict[str, Failure]:
     """Rule 2 across processes: a failure that quotes an explained failure's message (a client
     test failing with the service's "Database error saving new user") shares its root.
     Returns, for each failure linked so, the failure it was linked through."""
     known: dict[str, Failure] = {}
-    for g in groups:
-        f = g.failure
-        if f.id in roots and f.kind != "test":
+    for f in failures:
+        if f.kind != "test" and f.id in links:
             core = _STATUS_PREFIX.sub(
                 "", f.message.strip().splitlines()[0] if f.message.strip() else ""
             )
             if len(core) >= 12:
                 known.setdefault(core.lower(), f)
     via: dict[str, Failure] = {}
-    for g in groups:
-        f = g.failure
-        if f.id in roots:
+    if not known:
+        return via
+    for f in failures:
+        if f.id in links:
             continue
         text = (f.message or "").lower()
         for core, hop in known.items():
             if core in text:
-                roots[f.id], scopes[f.id], via[f.id] = roots[hop.id], "symptom", hop
+                links.link(f.id, links.root(hop.id) or "", "symptom")
+                via[f.id] = hop
                 break
     return via

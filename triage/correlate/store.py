@@ -59,12 +59,21 @@ _rest = attrgetter(*_REST)
 
 
 def dump(err: DbError) -> bytes:
-    loc = err.location
-    return marshal.dumps((loc.path, loc.line, *_rest(err)))
+    return marshal.dumps(as_tuple(err))
 
 
 def load(blob: bytes) -> DbError:
-    path, line, *rest = marshal.loads(blob)
+    return from_tuple(marshal.loads(blob))
+
+
+def as_tuple(err: DbError) -> tuple[Any, ...]:
+    """The error's fields as a tuple marshal writes (``from_tuple`` reads it back)."""
+    loc = err.location
+    return (loc.path, loc.line, *_rest(err))
+
+
+def from_tuple(values: tuple[Any, ...]) -> DbError:
+    path, line, *rest = values
     return DbError(location=Location(path, line), **dict(zip(_REST, rest, strict=True)))
 
 
