@@ -65,6 +65,7 @@ class FailureList(_Seq):
         self._offsets = array("q")  # in the file: where each failure starts (and one past the end)
         self._pending: list[bytes] = []
         self._pending_size = 0
+        self._nowhere = False
 
     @property
     def spilled(self) -> bool:
@@ -73,7 +74,7 @@ class FailureList(_Seq):
     def append(self, f: Failure) -> None:
         if self._file is None:
             self._held.append(f)
-            if len(self._held) >= SPILL:
+            if len(self._held) >= SPILL and not self._nowhere:
                 self._spill()
             return
         blob = _dump(f)
@@ -88,7 +89,8 @@ class FailureList(_Seq):
             # lives as long as the list (the report is rendered from it): closed when let go
             self._file = tempfile.TemporaryFile(prefix="triage-failures-")  # noqa: SIM115
         except OSError:
-            return  # nowhere to write: held as objects
+            self._nowhere = True  # nowhere to write: held as objects
+            return
         self._offsets.append(0)
         held, self._held = self._held, []
         for f in held:
@@ -96,8 +98,11 @@ class FailureList(_Seq):
 
     def _flush(self) -> None:
         assert self._file is not None
+        if not self._pending:
+            return
         self._file.seek(0, os.SEEK_END)
         self._file.write(b"".join(self._pending))
+        self._file.flush()  # read back with os.pread: past Python's buffer
         self._pending, self._pending_size = [], 0
 
     def __len__(self) -> int:

@@ -62,6 +62,7 @@ class FailureSpool:
         self._rows: list[tuple[int, str, str | None, bytes]] = []
         self._groups: list[FailureGroup] | None = None
         self.sealed = False
+        self._nowhere = False  # a temporary file could not be made: all held
         # fingerprints of the errors raised in a failure's own chain (correlate's claimed set)
         self.claimed: set[str] = set()
 
@@ -97,7 +98,7 @@ class FailureSpool:
             self.claimed.add(fingerprint(real[-1]))
         if self._db is None:
             self._held.append(ob)
-            if len(self._held) >= SPILL:
+            if len(self._held) >= SPILL and not self._nowhere:
                 self._spill()
             return
         key = failure_key(ob)
@@ -121,6 +122,7 @@ class FailureSpool:
             db = sqlite3.connect(self._path)
         except (OSError, sqlite3.Error):  # nowhere to write: held in memory
             self.close()
+            self._nowhere = True
             return
         for pragma in PRAGMAS:
             db.execute(f"PRAGMA {pragma}")
