@@ -78,7 +78,7 @@ def observe(
     With a ``store``, the observations holding errors are added to it (but recovered warnings)
     and only those ``held`` are returned, a failing test's later copies made small (``Copies``;
     ``fold=False``: held whole, as the tests compare); without one, every observation is.
-    With a ``spool`` too, the failures held go to it instead (correlation reads their groups
+    With a ``spool`` too (and the store), the failures held go to it instead (correlation reads their groups
     from it), but one that recovered_warnings may read as a success notice (soon after a
     retried warning), which is returned too.
     """
@@ -143,10 +143,14 @@ def observe(
                     warned = ob.at
                 small = copies.fold(ob) if copies is not None else None
                 if spool is not None and not warning and is_failure(ob):
-                    whole = replace(ob, event=_slim(ev, (x.http_status or 0) >= 500, shared))
-                    spool.add(small or whole)
-                    if ob.at < warned + LOOKAHEAD and is_success_notice(ob):
-                        kept.append(whole)
+                    notice = ob.at < warned + LOOKAHEAD and is_success_notice(ob)
+                    if small is None or notice:
+                        whole = replace(ob, event=_slim(ev, (x.http_status or 0) >= 500, shared))
+                        if notice:
+                            kept.append(whole)
+                        if small is None:
+                            small = whole
+                    spool.add(small)
                     continue
                 if small is not None:
                     kept.append(small)
