@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, overload
 
-from triage.correlate.failures import index
+from triage.correlate.failures import ReadSequence, index
 
 
 def _same(item: Any) -> Any:
     return item
 
 
-class Rows(Sequence[Any]):
+class Rows(ReadSequence):
     """``make`` applied to each item of ``base`` as it is read, then the items appended."""
 
     def __init__(self, base: Sequence[Any], make: Callable[[Any], Any] = _same) -> None:
@@ -61,16 +61,6 @@ class Rows(Sequence[Any]):
         if self._make is _same:
             return item in self._base or item in self._extra
         return any(x == item for x in self)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Sequence) or isinstance(other, str):
-            return NotImplemented
-        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Rows({len(self)} items)"
 
 
 class ById(Mapping[str, Any]):

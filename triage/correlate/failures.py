@@ -42,7 +42,7 @@ def _load(blob: bytes) -> Failure:
     return Failure(fid, kind, message, Location(path, line), test, phase, time, level, wrapper, ids)
 
 
-class _Seq(Sequence[Any]):
+class ReadSequence(Sequence[Any]):
     """Equal to any sequence of the same items, as the tuple it stands for is."""
 
     def __eq__(self, other: object) -> bool:
@@ -56,7 +56,7 @@ class _Seq(Sequence[Any]):
         return f"{type(self).__name__}({len(self)} items)"
 
 
-class FailureList(_Seq):
+class FailureList(ReadSequence):
     """Failures in the order they were made, appended one at a time."""
 
     def __init__(self, failures: Sequence[Failure] = ()) -> None:
@@ -233,7 +233,7 @@ class Scopes(Mapping[str, str]):
         return sum(1 for _ in self)
 
 
-class Unexplained(_Seq):
+class Unexplained(ReadSequence):
     """The ids of the failures no finding explains, in failure order (Correlation.unexplained)."""
 
     def __init__(self, count: int, roots: RootIds) -> None:

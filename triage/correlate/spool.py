@@ -16,20 +16,15 @@ with its group key, and the file groups them with the same rules:
 
 from __future__ import annotations
 
-import contextlib
 import marshal
-import os
 import pickle
 import sqlite3
-import tempfile
 from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
-from types import TracebackType
 
 from triage.correlate.groups import FailureGroup, failure_groups, group_of, real_errors
-from triage.correlate.store import PRAGMAS, as_tuple, from_tuple
-from triage.errors import TriageError
+from triage.correlate.store import PRAGMAS, Scratch, as_tuple, from_tuple
 from triage.inputs import testid
 from triage.model import Event, Link
 from triage.observe import Observation, failure_key
@@ -51,44 +46,21 @@ CREATE INDEX numbered_n ON numbered (n);
 """
 
 
-class FailureSpool:
+class FailureSpool(Scratch):
     """``add`` every failing observation held, in reading order; ``groups`` then yields the
     FailureGroups (``S1``, ``S2``…) and ``group`` reads one back by its failure's number."""
 
+    WHAT = "failures"
+
     def __init__(self) -> None:
+        super().__init__()
         self._held: list[Observation] = []
-        self._db: sqlite3.Connection | None = None
-        self._path: str | None = None
         self._rows: list[tuple[int, str, str | None, bytes]] = []
         self._groups: list[FailureGroup] | None = None
         self.sealed = False
         self._nowhere = False  # a temporary file could not be made: all held
         # fingerprints of the errors raised in a failure's own chain (correlate's claimed set)
         self.claimed: set[str] = set()
-
-    @property
-    def spilled(self) -> bool:
-        return self._db is not None
-
-    def __enter__(self) -> FailureSpool:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        if self._path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._path)
-            self._path = None
 
     def add(self, ob: Observation) -> None:
         from triage.correlate.fingerprint import fingerprint
@@ -117,11 +89,8 @@ class FailureSpool:
 
     def _spill(self) -> None:
         try:
-            fd, self._path = tempfile.mkstemp(prefix="triage-failures-", suffix=".sqlite")
-            os.close(fd)
-            db = sqlite3.connect(self._path)
+            db = self._open("triage-failures-")
         except (OSError, sqlite3.Error):  # nowhere to write: held in memory
-            self.close()
             self._nowhere = True
             return
         for pragma in PRAGMAS:
@@ -139,17 +108,6 @@ class FailureSpool:
         with self._writing():
             self._db.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", self._rows)
         self._rows = []
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            where = os.path.dirname(self._path) if self._path else "memory"
-            raise TriageError(
-                f"cannot write the failures kept for correlation to a temporary file in {where}"
-                f" ({exc}); set TMPDIR to a directory with room"
-            ) from exc
 
     def seal(self) -> None:
         if self.sealed:

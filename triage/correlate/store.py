@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import fields
 from operator import attrgetter
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from triage.correlate.fingerprint import fingerprint
 from triage.correlate.groups import READABLE, real_errors
@@ -109,28 +109,21 @@ CREATE INDEX won_order ON won (readable, seq, k);
 """
 
 
-class ErrorStore:
-    """Observations holding real database errors, indexed by every scope key.
+class Scratch:
+    """A temporary SQLite file one analysis writes and reads back (``_open``), removed on
+    ``close``; a write that fails (a full disk) is the one-line error a user can act on."""
 
-    ``add`` each one as it is read, then ``seal`` once; the queries work on a sealed store. Up
-    to SPILL occurrences are held in memory (a run's failures: the file would cost more than it
-    saves); past that, every row moves to a temporary SQLite file and the rest follow."""
+    WHAT = "rows"  # what the file keeps, as the error names it
 
     def __init__(self) -> None:
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
-        self._obs: list[tuple[Any, ...]] = []
-        self._ids: list[tuple[str, str, int]] = []
-        self._occ: list[tuple[Any, ...]] = []
-        self._recent: dict[tuple[str, str], int] = {}  # (fp, ident) -> readable, written lately
-        self._mem: _Indexes | None = None
-        self.sealed = False
 
     @property
     def spilled(self) -> bool:
         return self._db is not None
 
-    def __enter__(self) -> ErrorStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -144,6 +137,7 @@ class ErrorStore:
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
+            self._db = None
         self._drop_file()
 
     def _drop_file(self) -> None:
@@ -151,6 +145,46 @@ class ErrorStore:
             with contextlib.suppress(OSError):
                 os.unlink(self._path)
             self._path = None
+
+    def _open(self, prefix: str) -> sqlite3.Connection:
+        """A connection to a new temporary file (OSError or sqlite3.Error: none was made)."""
+        try:
+            fd, self._path = tempfile.mkstemp(prefix=prefix, suffix=".sqlite")
+            os.close(fd)
+            return sqlite3.connect(self._path)
+        except (OSError, sqlite3.Error):
+            self._drop_file()
+            raise
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            where = os.path.dirname(self._path) if self._path else "memory"
+            raise TriageError(
+                f"cannot write the {self.WHAT} kept for correlation to a temporary file in"
+                f" {where} ({exc}); set TMPDIR to a directory with room"
+            ) from exc
+
+
+class ErrorStore(Scratch):
+    """Observations holding real database errors, indexed by every scope key.
+
+    ``add`` each one as it is read, then ``seal`` once; the queries work on a sealed store. Up
+    to SPILL occurrences are held in memory (a run's failures: the file would cost more than it
+    saves); past that, every row moves to a temporary SQLite file and the rest follow."""
+
+    WHAT = "errors"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._obs: list[tuple[Any, ...]] = []
+        self._ids: list[tuple[str, str, int]] = []
+        self._occ: list[tuple[Any, ...]] = []
+        self._recent: dict[tuple[str, str], int] = {}  # (fp, ident) -> readable, written lately
+        self._mem: _Indexes | None = None
+        self.sealed = False
 
     def add(self, ob: Observation) -> None:
         """Keep the real errors of one observation (none: nothing is written)."""
@@ -198,11 +232,8 @@ class ErrorStore:
 
     def _spill(self) -> None:
         try:
-            fd, self._path = tempfile.mkstemp(prefix="triage-errors-", suffix=".sqlite")
-            os.close(fd)
-            db = sqlite3.connect(self._path)
+            db = self._open("triage-errors-")
         except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
-            self._drop_file()
             db = sqlite3.connect(":memory:")
         for pragma in PRAGMAS:
             db.execute(f"PRAGMA {pragma}")
@@ -225,18 +256,6 @@ class ErrorStore:
                 [(*row[:7], dump(row[7])) for row in self._occ],
             )
         self._obs, self._ids, self._occ = [], [], []
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
-        """A write that fails (a full disk) is the one-line error a user can act on."""
-        try:
-            yield
-        except sqlite3.Error as exc:
-            where = os.path.dirname(self._path) if self._path else "memory"
-            raise TriageError(
-                f"cannot write the errors kept for correlation to a temporary file in {where}"
-                f" ({exc}); set TMPDIR to a directory with room"
-            ) from exc
 
     def seal(self) -> None:
         """Write what waits and build the indexes (once; nothing is added after)."""
