@@ -59,8 +59,8 @@ class ReadSequence(Sequence[Any]):
 class FailureList(ReadSequence):
     """Failures in the order they were made, appended one at a time."""
 
-    def __init__(self, failures: Sequence[Failure] = ()) -> None:
-        self._held: list[Failure] = list(failures)
+    def __init__(self) -> None:
+        self._held: list[Failure] = []
         self._file: IO[bytes] | None = None
         self._offsets = array("q")  # in the file: where each failure starts (and one past the end)
         self._pending: list[bytes] = []

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import marshal
 import pickle
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import fields
 from operator import attrgetter
 
 from triage.correlate.groups import FailureGroup, failure_groups, group_of, real_errors
-from triage.correlate.store import PRAGMAS, Scratch, as_tuple, from_tuple
+from triage.correlate.store import Scratch, as_tuple, from_tuple
 from triage.inputs import testid
 from triage.model import Event, Link
 from triage.observe import Observation, failure_key
@@ -51,13 +50,13 @@ class FailureSpool(Scratch):
     FailureGroups (``S1``, ``S2``…) and ``group`` reads one back by its failure's number."""
 
     WHAT = "failures"
+    SEALING = _GROUPS
 
     def __init__(self) -> None:
         super().__init__()
         self._held: list[Observation] = []
         self._rows: list[tuple[int, str, str | None, bytes]] = []
         self._groups: list[FailureGroup] | None = None
-        self.sealed = False
         self._nowhere = False  # a temporary file could not be made: all held
         # fingerprints of the errors raised in a failure's own chain (correlate's claimed set)
         self.claimed: set[str] = set()
@@ -68,6 +67,9 @@ class FailureSpool(Scratch):
         real = real_errors(ob.errors)
         if real:
             self.claimed.add(fingerprint(real[-1]))
+        self._put(ob)
+
+    def _put(self, ob: Observation) -> None:
         if self._db is None:
             self._held.append(ob)
             if len(self._held) >= SPILL and not self._nowhere:
@@ -88,19 +90,12 @@ class FailureSpool(Scratch):
             self._flush()
 
     def _spill(self) -> None:
-        try:
-            db = self._open("triage-failures-")
-        except (OSError, sqlite3.Error):  # nowhere to write: held in memory
-            self._nowhere = True
+        if not self._start("triage-failures-", _SCHEMA, in_memory=False):
+            self._nowhere = True  # nowhere to write: held in memory
             return
-        for pragma in PRAGMAS:
-            db.execute(f"PRAGMA {pragma}")
-        self._db = db
-        with self._writing():
-            db.executescript(_SCHEMA)
         held, self._held = self._held, []
         for ob in held:
-            self.add(ob)
+            self._put(ob)
         self._flush()
 
     def _flush(self) -> None:
@@ -108,15 +103,6 @@ class FailureSpool(Scratch):
         with self._writing():
             self._db.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", self._rows)
         self._rows = []
-
-    def seal(self) -> None:
-        if self.sealed:
-            return
-        if self._db is not None:
-            self._flush()
-            with self._writing():
-                self._db.executescript(_GROUPS)
-        self.sealed = True
 
     def groups(self) -> Iterator[FailureGroup]:
         """Every failure's group, ``S1`` first (in the order each was first read)."""

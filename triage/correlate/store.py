@@ -118,6 +118,7 @@ class Scratch:
     def __init__(self) -> None:
         self._db: sqlite3.Connection | None = None
         self._path: str | None = None
+        self.sealed = False
 
     @property
     def spilled(self) -> bool:
@@ -146,15 +147,45 @@ class Scratch:
                 os.unlink(self._path)
             self._path = None
 
-    def _open(self, prefix: str) -> sqlite3.Connection:
-        """A connection to a new temporary file (OSError or sqlite3.Error: none was made)."""
+    def _start(self, prefix: str, schema: str, in_memory: bool) -> bool:
+        """Move to a new temporary file holding ``schema`` (or, with nowhere to write and
+        ``in_memory``, to the same tables in SQLite's memory); False: nothing was made."""
         try:
             fd, self._path = tempfile.mkstemp(prefix=prefix, suffix=".sqlite")
             os.close(fd)
-            return sqlite3.connect(self._path)
+            db = sqlite3.connect(self._path)
         except (OSError, sqlite3.Error):
             self._drop_file()
-            raise
+            if not in_memory:
+                return False
+            db = sqlite3.connect(":memory:")
+        for pragma in PRAGMAS:
+            db.execute(f"PRAGMA {pragma}")
+        self._db = db
+        with self._writing():
+            db.executescript(schema)
+        return True
+
+    # what ``seal`` runs in the file once every row is written (indexes, derived tables)
+    SEALING = ""
+
+    def seal(self) -> None:
+        """Write what waits and build what the queries read (once; nothing is added after)."""
+        if self.sealed:
+            return
+        if self._db is not None:
+            self._flush()
+            with self._writing():
+                self._db.executescript(self.SEALING)
+        else:
+            self._seal_in_memory()
+        self.sealed = True
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def _seal_in_memory(self) -> None:
+        """What ``seal`` does when every row is still held."""
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -176,6 +207,7 @@ class ErrorStore(Scratch):
     saves); past that, every row moves to a temporary SQLite file and the rest follow."""
 
     WHAT = "errors"
+    SEALING = _INDEXES
 
     def __init__(self) -> None:
         super().__init__()
@@ -184,7 +216,6 @@ class ErrorStore(Scratch):
         self._occ: list[tuple[Any, ...]] = []
         self._recent: dict[tuple[str, str], int] = {}  # (fp, ident) -> readable, written lately
         self._mem: _Indexes | None = None
-        self.sealed = False
 
     def add(self, ob: Observation) -> None:
         """Keep the real errors of one observation (none: nothing is written)."""
@@ -231,15 +262,7 @@ class ErrorStore(Scratch):
             self._spill()
 
     def _spill(self) -> None:
-        try:
-            db = self._open("triage-errors-")
-        except (OSError, sqlite3.Error):  # nowhere to write: the same tables in memory
-            db = sqlite3.connect(":memory:")
-        for pragma in PRAGMAS:
-            db.execute(f"PRAGMA {pragma}")
-        self._db = db
-        with self._writing():
-            db.executescript(_SCHEMA)
+        self._start("triage-errors-", _SCHEMA, in_memory=True)
         self._flush()
 
     def _flush(self) -> None:
@@ -257,17 +280,8 @@ class ErrorStore(Scratch):
             )
         self._obs, self._ids, self._occ = [], [], []
 
-    def seal(self) -> None:
-        """Write what waits and build the indexes (once; nothing is added after)."""
-        if self.sealed:
-            return
-        if self._db is not None:
-            self._flush()
-            with self._writing():
-                self._db.executescript(_INDEXES)
-        else:
-            self._mem = _Indexes(self._obs, self._ids, self._occ)
-        self.sealed = True
+    def _seal_in_memory(self) -> None:
+        self._mem = _Indexes(self._obs, self._ids, self._occ)
 
     def error(self, payload: DbError | bytes) -> DbError:
         """The error of a pool's row (held, or dumped in the file)."""
