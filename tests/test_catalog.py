@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,6 +176,19 @@ def test_did_you_mean_over_local_names_and_ids() -> None:
     # a constraint or table from a log is compared with names only: a pattern id is not a table
     assert catalog.did_you_mean("23505-unique-violaton") == []
     assert catalog.did_you_mean("zzzzqqqq") == []
+
+
+def test_did_you_mean_without_local_names_offers_none_and_imports_no_fuzzy_matcher() -> None:
+    """The built-in catalog alone (most analyses) has no names to offer: the answer is empty
+    and rapidfuzz is not imported for it (start-up time of every analysis with a finding)."""
+    code = (
+        "import sys\n"
+        "from triage.catalog import load_catalog\n"
+        "catalog = load_catalog(cwd='/')\n"
+        "print(catalog.did_you_mean('users_email_key'), 'rapidfuzz' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "False"]
 
 
 def test_extra_dir_with_a_broken_file_names_the_file_and_key(tmp_path: Path) -> None:

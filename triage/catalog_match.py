@@ -70,11 +70,13 @@ class Catalog:
         """Local constraint/table names (and pattern ids, when ``ids``) that nearly match ``name``.
 
         A constraint seen in a log is compared with names only: a pattern id is not a table."""
-        from rapidfuzz import fuzz, process
-
         choices: set[str] = set(self._by_id) if ids else set()
         # globs are matches, not near misses: only literal local names are offered
         choices.update(v for v, _ in self.local_names() if not any(c in v for c in "*?["))
+        if not choices:  # no local names (most analyses): nothing to compare, nothing to import
+            return []
+        from rapidfuzz import fuzz, process
+
         hits = process.extract(
             name, sorted(choices), scorer=fuzz.WRatio, limit=limit, score_cutoff=75
         )
