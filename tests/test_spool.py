@@ -177,13 +177,20 @@ def test_an_observation_reads_back_equal(n: int, data: Any) -> None:
 
 
 def test_the_spool_groups_copies_as_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test read twice (terminal text, then JUnit) and an error record captured in a failing
-    test are one group each, in the order first read, the readable copy first."""
+    """A test read three times (terminal text, JUnit, then reportlog) and an error record
+    captured in a failing test are one group each, in the order first read: the readable copy
+    first, then the other copies in reading order, then the captured record."""
     text = _observation(1)
     other = _observation(2)
     junit = replace(
         _observation(3, test=text.event.test),
         event=replace(_observation(3, test=text.event.test).event, fmt="junit", path="junit.xml"),
+    )
+    reportlog = replace(
+        _observation(5, test=text.event.test),
+        event=replace(
+            _observation(5, test=text.event.test).event, fmt="reportlog", path="report.jsonl"
+        ),
     )
     captured = Observation(
         4,
@@ -195,7 +202,7 @@ def test_the_spool_groups_copies_as_in_memory(monkeypatch: pytest.MonkeyPatch) -
         None,
         at=4,
     )
-    obs = [text, other, junit, captured]  # in reading order
+    obs = [text, other, junit, captured, reportlog]  # in reading order
     groups: dict[int, list[tuple[str, list[int]]]] = {}
     for spill in (1, 100):
         monkeypatch.setattr(spool_module, "SPILL", spill)
@@ -205,7 +212,7 @@ def test_the_spool_groups_copies_as_in_memory(monkeypatch: pytest.MonkeyPatch) -
             assert spool.spilled == (spill == 1)
             groups[spill] = [(g.failure.id, [o.seq for o in g.obs]) for g in spool.groups()]
             assert spool.group(2).failure == list(spool.groups())[1].failure
-    assert groups[1] == groups[100] == [("S1", [1, 3, 4]), ("S2", [2])]
+    assert groups[1] == groups[100] == [("S1", [1, 3, 5, 4]), ("S2", [2])]
 
 
 def test_json_written_piece_by_piece_is_what_orjson_writes_of_the_lists() -> None:

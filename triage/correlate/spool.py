@@ -16,11 +16,12 @@ with its group key, and the file groups them with the same rules:
 
 from __future__ import annotations
 
+import itertools
 import marshal
 import pickle
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import fields
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 
 from triage.correlate.groups import FailureGroup, failure_groups, group_of, real_errors
 from triage.correlate.store import Scratch, as_tuple, from_tuple
@@ -112,8 +113,13 @@ class FailureSpool(Scratch):
                 self._groups = failure_groups(self._held)
             yield from self._groups
             return
-        for n, grp in self._db.execute("SELECT n, grp FROM numbered ORDER BY n"):
-            yield self._group(n, grp)
+        # one scan, every group's rows together (a query per group cost ~15 us a failure)
+        rows = self._db.execute(
+            "SELECT numbered.n, g.key != g.grp, f.ob FROM numbered"
+            " JOIN g ON g.grp = numbered.grp JOIN f ON f.seq = g.seq ORDER BY numbered.n, g.seq"
+        )
+        for n, copies in itertools.groupby(rows, key=itemgetter(0)):
+            yield group_of(n, _ordered(copies))
 
     def group(self, n: int) -> FailureGroup:
         """The group of failure ``S{n}`` (read back: a finding quotes a few)."""
@@ -128,11 +134,21 @@ class FailureSpool(Scratch):
     def _group(self, n: int, grp: str) -> FailureGroup:
         assert self._db is not None
         rows = self._db.execute(
-            "SELECT f.ob FROM g JOIN f ON f.seq = g.seq WHERE g.grp = ?"
-            " ORDER BY g.key != g.grp, g.seq",
-            (grp,),
-        ).fetchall()
-        return group_of(n, [decode(blob) for (blob,) in rows])
+            "SELECT ?, g.key != g.grp, f.ob FROM g JOIN f ON f.seq = g.seq WHERE g.grp = ?"
+            " ORDER BY g.seq",
+            (n, grp),
+        )
+        return group_of(n, _ordered(rows))
+
+
+def _ordered(rows: Iterable[tuple[int, int, bytes]]) -> list[Observation]:
+    """A group's observations from its rows (in reading order): its own copies, then those it
+    took in (an error record captured in the failing test's output)."""
+    own: list[Observation] = []
+    taken: list[Observation] = []
+    for _, foreign, blob in rows:
+        (taken if foreign else own).append(decode(blob))
+    return own + taken
 
 
 def encode(ob: Observation) -> bytes:
