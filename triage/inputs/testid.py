@@ -14,6 +14,8 @@ Parameter ids (``[...]``) are kept verbatim: they may hold dots, spaces and ``::
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 JS_EXT = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
@@ -63,6 +65,7 @@ def from_junit(classname: str, name: str) -> str:
     return normalise(f"{classname}.{name}")
 
 
+@lru_cache(maxsize=4096)  # a failing test's id is keyed several times (title, summary, store)
 def key(test: str) -> str:
     """Canonical ``module::Class::name[param]`` (module omitted when the form has none)."""
     full = normalise(test)
