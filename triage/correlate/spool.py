@@ -44,6 +44,8 @@ CREATE TABLE groups AS SELECT grp, MIN(seq) AS first FROM g WHERE key = grp GROU
 CREATE TABLE numbered AS SELECT ROW_NUMBER() OVER (ORDER BY first) AS n, grp FROM groups;
 CREATE INDEX numbered_n ON numbered (n);
 """
+# each group's rows: whether the row was taken in (not the group's own key), the observation
+_ROWS = "FROM numbered JOIN g ON g.grp = numbered.grp JOIN f ON f.seq = g.seq"
 
 
 class FailureSpool(Scratch):
@@ -115,11 +117,10 @@ class FailureSpool(Scratch):
             return
         # one scan, every group's rows together (a query per group cost ~15 us a failure)
         rows = self._db.execute(
-            "SELECT numbered.n, g.key != g.grp, f.ob FROM numbered"
-            " JOIN g ON g.grp = numbered.grp JOIN f ON f.seq = g.seq ORDER BY numbered.n, g.seq"
+            f"SELECT numbered.n, g.key != g.grp, f.ob {_ROWS} ORDER BY numbered.n, g.seq"
         )
         for n, copies in itertools.groupby(rows, key=itemgetter(0)):
-            yield group_of(n, _ordered(copies))
+            yield group_of(n, _ordered((foreign, blob) for _, foreign, blob in copies))
 
     def group(self, n: int) -> FailureGroup:
         """The group of failure ``S{n}`` (read back: a finding quotes a few)."""
@@ -128,25 +129,18 @@ class FailureSpool(Scratch):
             if self._groups is None:
                 self._groups = failure_groups(self._held)
             return self._groups[n - 1]
-        (grp,) = self._db.execute("SELECT grp FROM numbered WHERE n = ?", (n,)).fetchone()
-        return self._group(n, grp)
-
-    def _group(self, n: int, grp: str) -> FailureGroup:
-        assert self._db is not None
         rows = self._db.execute(
-            "SELECT ?, g.key != g.grp, f.ob FROM g JOIN f ON f.seq = g.seq WHERE g.grp = ?"
-            " ORDER BY g.seq",
-            (n, grp),
+            f"SELECT g.key != g.grp, f.ob {_ROWS} WHERE numbered.n = ? ORDER BY g.seq", (n,)
         )
         return group_of(n, _ordered(rows))
 
 
-def _ordered(rows: Iterable[tuple[int, int, bytes]]) -> list[Observation]:
-    """A group's observations from its rows (in reading order): its own copies, then those it
-    took in (an error record captured in the failing test's output)."""
+def _ordered(rows: Iterable[tuple[int, bytes]]) -> list[Observation]:
+    """A group's observations from its rows ((taken in, observation), in reading order): its
+    own copies, then those it took in (an error record captured in the failing test's output)."""
     own: list[Observation] = []
     taken: list[Observation] = []
-    for _, foreign, blob in rows:
+    for foreign, blob in rows:
         (taken if foreign else own).append(decode(blob))
     return own + taken
 
