@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
+
 from tests.conftest import ROOT, SAMPLES
+from triage.claim import EVIDENCE, check_claim
 from triage.inputs import testid
+from triage.observe import Passed
 from triage.pipeline import Options, analyze
 from triage.report import report_data
 
@@ -169,6 +173,33 @@ def test_rule9_claim_blaming_auth_is_contradicted_by_passing_tests_and_recovered
     texts = [e["text"] for e in claim["evidence"]]
     assert any(t.startswith("passed: ") and "auth user" in t for t in texts)
     assert len([t for t in texts if t.startswith("passed: ")]) == 1  # one test, cited once
+
+
+def test_rule9_claim_over_thousands_of_passing_tests_keys_each_once_and_cites_twenty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A log where thousands of passing tests match a claim (a -rA log of a parametrized suite):
+    each test is made canonical once (the check compared each with every one cited before:
+    minutes for 5,000 tests) and the evidence stops at twenty lines, supports first."""
+    monkeypatch.chdir(ROOT)
+    report = analyze(
+        [str((SAMPLES / "incident-cleanup-race").relative_to(ROOT))], Options(cwd=str(ROOT))
+    )
+    passed = [Passed("run.log", n, f"tests/test_auth.py::test_auth_user[{n}]") for n in range(3000)]
+    calls = 0
+    real_key = testid.key
+
+    def counting_key(test: str) -> str:
+        nonlocal calls
+        calls += 1
+        return real_key(test)
+
+    monkeypatch.setattr(testid, "key", counting_key)
+    claim = check_claim("auth user creation is completely failing", report.correlation, passed)
+    assert calls == len(passed)
+    assert claim.verdict == "contradicted"
+    assert [e.text for e in claim.evidence][:3] == [f"passed: {p.test}" for p in passed[:3]]
+    assert len(claim.evidence) == EVIDENCE == 20
 
 
 def test_rule9_claim_with_nothing_to_match_has_no_evidence() -> None:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from triage.inputs import ReadResult, read_inputs
 from triage.inputs.junit import read_junit
 from triage.inputs.source import Counts
-from triage.inputs.testid import from_junit, key, normalise, same_test
+from triage.inputs.testid import SeenTests, from_junit, key, normalise, same_test
 from triage.model import Event
 
 FIX = Path(__file__).parent / "fixtures" / "pytest"
@@ -144,6 +144,34 @@ def test_same_test_across_forms(a: str, b: str) -> None:
 )
 def test_different_tests_stay_apart(a: str, b: str) -> None:
     assert not same_test(a, b)
+
+
+# test ids in the forms the readers meet: node ids, section titles, dotted JUnit, JS titles
+TEST_IDS = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["", "tests/", "tests.", "other/"]),
+        st.sampled_from(["", "test_a.py::", "test_b.py::", "test_a.", "a.test.ts > "]),
+        st.sampled_from(["", "TestRepo::", "TestRepo.", "suite > "]),
+        st.sampled_from(["test_x", "test_y", "name"]),
+        st.sampled_from(["", "[1]", "[a::test_x]", "[a.b c]"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEST_IDS, max_size=12))
+def test_seen_tests_answers_as_same_test_against_every_one_before(ids: list[str]) -> None:
+    """SeenTests.add (constant time) says a test is new exactly when same_test matches none of
+    the tests added before it (what the claim check compared, one by one)."""
+    seen = SeenTests()
+    before: list[str] = []
+    for test in ids:
+        new = not any(same_test(test, t) for t in before)
+        assert seen.add(test) == new, (test, before)
+        if new:
+            before.append(test)
+    assert len(seen) == len(before)
 
 
 def test_key_and_normalise() -> None:

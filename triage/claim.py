@@ -82,6 +82,7 @@ STOP = frozenset(
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 THRESHOLD = 0.5
+EVIDENCE = 20  # lines of evidence a claim check cites
 
 
 @dataclass(frozen=True)
@@ -151,42 +152,38 @@ def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) ->
     contradicts: list[ClaimEvidence] = []
     named_tables = named_tables_in(claim, corr)
 
-    matched_roots: list[str] = []
+    # the report cites at most EVIDENCE lines, supports first: each list keeps its first ones
+    def cite(to: list[ClaimEvidence], path: str, line: int, text: str, role: str) -> None:
+        if len(to) < EVIDENCE:
+            to.append(ClaimEvidence(path, line, text, role))
+
+    findings = {x.id: x for x in corr.findings}
+    matched_roots: dict[str, None] = {}
     for f in corr.failures:
         text = f"{f.test or ''} {f.message}"
         if score(words, text) < THRESHOLD:
             continue
         root = corr.roots.get(f.id)
-        finding = next((x for x in corr.findings if x.id == root), None)
+        finding = findings.get(root) if root else None
         if finding and named_tables and (finding.root.table or "").lower() not in named_tables:
-            contradicts.append(
-                ClaimEvidence(f.location.path, f.location.line, _one(f.message), "contradicts")
-            )
+            cite(contradicts, f.location.path, f.location.line, _one(f.message), "contradicts")
         else:
-            supports.append(
-                ClaimEvidence(f.location.path, f.location.line, _one(f.message), "supports")
-            )
+            cite(supports, f.location.path, f.location.line, _one(f.message), "supports")
         if root:
-            matched_roots.append(root)
-    seen_tests: list[str] = []
+            matched_roots[root] = None
+    seen_tests = testid.SeenTests()
     # one test read from terminal text, JUnit and reportlog is cited once, from the readable copy
     for p in sorted(passed, key=lambda p: is_report_file(p.path)):
-        if score(words, p.test) >= THRESHOLD and not any(
-            testid.same_test(p.test, t) for t in seen_tests
-        ):
-            seen_tests.append(p.test)
-            contradicts.append(ClaimEvidence(p.path, p.line, f"passed: {p.test}", "contradicts"))
+        if score(words, p.test) >= THRESHOLD and seen_tests.add(p.test):
+            cite(contradicts, p.path, p.line, f"passed: {p.test}", "contradicts")
     for r in corr.recovered:
         if score(words, r.text) >= THRESHOLD:
-            contradicts.append(ClaimEvidence(r.path, r.line, _one(r.text), "contradicts"))
+            cite(contradicts, r.path, r.line, _one(r.text), "contradicts")
             if r.resolved_by:
-                contradicts.append(
-                    ClaimEvidence(
-                        r.resolved_by[0], r.resolved_by[1], _one(r.resolved_by[2]), "contradicts"
-                    )
-                )
+                path, line, text = r.resolved_by
+                cite(contradicts, path, line, _one(text), "contradicts")
 
-    actual = tuple(dict.fromkeys(matched_roots)) or tuple(f.id for f in corr.findings[:1])
+    actual = tuple(matched_roots) or tuple(f.id for f in corr.findings[:1])
     if supports:
         verdict, reason = "supported", "failures matching the claim were found"
         if contradicts:
@@ -201,7 +198,7 @@ def check_claim(claim: str, corr: Correlation, passed: Sequence[Passed] = ()) ->
             reason = "the only matching lines are warnings that were retried and recovered"
     else:
         verdict, reason = "no-evidence", "no line in the inputs speaks of the claim"
-    return ClaimResult(claim, verdict, reason, tuple(supports + contradicts)[:20], actual)
+    return ClaimResult(claim, verdict, reason, tuple(supports + contradicts)[:EVIDENCE], actual)
 
 
 def _one(text: str) -> str:

@@ -85,3 +85,35 @@ def same_test(a: str, b: str) -> bool:
     """True when two forms name the same test (a title without module matches by suffix)."""
     ka, kb = key(a), key(b)
     return ka == kb or ka.endswith("::" + kb) or kb.endswith("::" + ka)
+
+
+class SeenTests:
+    """Tests met so far, each checked against all of them as ``same_test`` would, in constant
+    time: the keys met, and every tail of them after a "::" (a title without module matches a
+    key ending with it). ``add`` says whether a test is new and, if so, notes it."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._tails: set[str] = set()
+
+    def add(self, test: str) -> bool:
+        k = key(test)
+        tails = _tails(k)
+        if k in self._keys or k in self._tails or not self._keys.isdisjoint(tails):
+            return False
+        self._keys.add(k)
+        self._tails.update(tails)
+        return True
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def _tails(k: str) -> list[str]:
+    """Every t with k.endswith("::" + t)."""
+    out = []
+    i = k.find("::")
+    while i >= 0:
+        out.append(k[i + 2 :])
+        i = k.find("::", i + 1)
+    return out
