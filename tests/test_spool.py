@@ -6,7 +6,6 @@ of one) reports, byte for byte, what the analysis in memory reports."""
 
 from __future__ import annotations
 
-import io
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from triage.cli import write_out
 from triage.correlate import failures as failures_module
 from triage.correlate import spool as spool_module
 from triage.correlate.failures import FailureList, Links, RootIds, Scopes, Unexplained, index
@@ -24,7 +24,7 @@ from triage.correlate.spool import FailureSpool, decode, encode
 from triage.model import DbError, Event, Failure, Link, Location
 from triage.observe import Observation
 from triage.pipeline import Options, analyze
-from triage.render import json_bytes, render, write_json
+from triage.render import json_bytes, json_chunks, render
 from triage.report import report_data
 from triage.views import Rows, by_id
 
@@ -215,7 +215,7 @@ def test_the_spool_groups_copies_as_in_memory(monkeypatch: pytest.MonkeyPatch) -
     assert groups[1] == groups[100] == [("S1", [1, 3, 5, 4]), ("S2", [2])]
 
 
-def test_json_written_piece_by_piece_is_what_orjson_writes_of_the_lists() -> None:
+def test_json_written_piece_by_piece_is_what_orjson_writes_of_the_lists(tmp_path: Path) -> None:
     rows = Rows([1, 2, 3], lambda n: {"id": f"S{n}", "nested": {"n": n, "list": [n]}})
     rows.append({"id": "S4", "nested": {}})
     data = {
@@ -235,9 +235,8 @@ def test_json_written_piece_by_piece_is_what_orjson_writes_of_the_lists() -> Non
     }
     expected = orjson.dumps(plain, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     assert json_bytes(data) == expected
-    out = io.BytesIO()
-    write_json(data, out)
-    assert out.getvalue() == expected
+    write_out(json_chunks(data), str(tmp_path / "report.json"))  # as analyze and run write it
+    assert (tmp_path / "report.json").read_bytes() == expected
     assert json_bytes({}) == b"{}\n"
 
 

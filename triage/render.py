@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -30,16 +30,11 @@ def json_bytes(data: dict[str, Any]) -> bytes:
     return b"".join(json_chunks(data))
 
 
-def write_json(data: dict[str, Any], out: BinaryIO) -> None:
-    """The JSON report written piece by piece: a report of 100,000 failures is tens of MB, and
-    its rows are made as they are read (``views.Rows``): neither is held whole."""
-    for chunk in json_chunks(data):
-        out.write(chunk)
-
-
 def json_chunks(data: dict[str, Any], batch: int = 512) -> Iterator[bytes]:
     """The bytes orjson writes for ``data`` with two-space indents, a top-level key at a time
-    and a list read, not held (``views.Rows``), ``batch`` items at a time."""
+    and a list read, not held (``views.Rows``), ``batch`` items at a time: a report of 100,000
+    failures is tens of MB, and neither it nor its rows are held whole (``cli.write_out``
+    writes the pieces)."""
     if not data:
         yield b"{}\n"
         return

@@ -2,7 +2,7 @@
 from the failures as the correlation keeps them (``FailureList``: on disk past a few thousand),
 each row made when it is read. They read like the lists they stand for (``Sequence``, equal to
 a list of the same items), ``append`` as a list does (``triage run`` adds its exit), and are
-written by ``render.write_json`` item by item.
+written into the JSON report a batch at a time (``render.json_chunks``).
 """
 
 from __future__ import annotations
