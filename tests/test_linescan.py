@@ -64,6 +64,10 @@ def test_reference_on_a_small_block() -> None:
     assert quiet == (5, [(2, 39, 51)])
     noisy = (b'{"level":30,"msg":"rror"}',)
     assert select_py(noisy[0], 0, 25, 25, prefixes=(b"{",), needles=(b"rror",), quiet=QUIET)[1]
+    # only the taken lines holding a required text are returned, numbered as before
+    needed = select_py(data, 0, len(data), len(data), folded=(b"error",), required=(b"here",))
+    assert needed == (5, [(1, 24, 38)])
+    assert select_py(data, 0, len(data), len(data), prefixes=(b"pl",), required=(b"x",)) == (5, [])
 
 
 @pytest.fixture(params=["avx2", "sse2", "scalar"])
@@ -86,7 +90,7 @@ def isa(request: pytest.FixtureRequest) -> Iterator[str]:
 @given(
     parts=st.lists(st.sampled_from(PIECES), max_size=120),
     cuts=st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)),
-    which=st.tuples(*(st.booleans() for _ in range(9))),
+    which=st.tuples(*(st.booleans() for _ in range(10))),
 )
 def test_native_equals_reference(
     isa: str, parts: list[bytes], cuts: tuple[float, float, float], which: tuple[bool, ...]
@@ -103,6 +107,7 @@ def test_native_equals_reference(
         "longer_than": 9,
         "stamps": True,
         "empty": True,
+        "required": (b"b", b"\xff"),
     }
     chosen = {k: v for (k, v), on in zip(kw.items(), which, strict=True) if on}
     assert NATIVE is not None

@@ -87,7 +87,7 @@ static int read_patterns(PyObject *seq, pattern_set *out, const char *what) {
     return 0;
 }
 
-#define SETS 6 /* keep_unless, prefixes, suffixes, needles, folded, quiet */
+#define SETS 7 /* keep_unless, prefixes, suffixes, needles, folded, quiet, required */
 
 static void free_patterns(pattern_set *sets) {
     for (int j = 0; j < SETS; j++) {
@@ -609,20 +609,37 @@ static int by_start(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* Keeps the taken lines that hold one of the patterns (the key search's values, in a line found
+ * by its column's name); their numbers are already set. */
+static void keep_holding(const unsigned char *d, span_list *found, const pattern_set *required) {
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t j = 0; j < found->n; j++) {
+        const span f = found->items[j];
+        for (Py_ssize_t k = 0; k < required->n; k++) {
+            const pattern *p = &required->items[k];
+            if (memmem(d + f.start, (size_t)(f.end - f.start), p->bytes, (size_t)p->len)) {
+                found->items[kept++] = f;
+                break;
+            }
+        }
+    }
+    found->n = kept;
+}
+
 static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwargs) {
     (void)self;
     static char *kwlist[] = {"data",     "first",    "stop",    "end",    "keep_unless",
                              "prefixes", "suffixes", "needles", "folded", "quiet",
-                             "longer_than", "stamps", "empty", NULL};
+                             "longer_than", "stamps", "empty", "required", NULL};
     Py_buffer view;
     Py_ssize_t first, stop, end;
     PyObject *keep_o = NULL, *pre_o = NULL, *suf_o = NULL, *needle_o = NULL, *fold_o = NULL;
-    PyObject *quiet_o = NULL;
+    PyObject *quiet_o = NULL, *required_o = NULL;
     Py_ssize_t longer = 0;
     int stamps = 0, empty = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOOnpp", kwlist, &view, &first,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "y*nnn|OOOOOOnppO", kwlist, &view, &first,
                                      &stop, &end, &keep_o, &pre_o, &suf_o, &needle_o, &fold_o,
-                                     &quiet_o, &longer, &stamps, &empty))
+                                     &quiet_o, &longer, &stamps, &empty, &required_o))
         return NULL;
     pattern_set sets[SETS];
     for (int j = 0; j < SETS; j++) sets[j].items = NULL;
@@ -631,7 +648,8 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
         read_patterns(suf_o, &sets[2], "suffixes") < 0 ||
         read_patterns(needle_o, &sets[3], "needles") < 0 ||
         read_patterns(fold_o, &sets[4], "folded") < 0 ||
-        read_patterns(quiet_o, &sets[5], "quiet") < 0) {
+        read_patterns(quiet_o, &sets[5], "quiet") < 0 ||
+        read_patterns(required_o, &sets[6], "required") < 0) {
         free_patterns(sets);
         PyBuffer_Release(&view);
         return NULL;
@@ -730,6 +748,7 @@ static PyObject *linescan_select(PyObject *self, PyObject *args, PyObject *kwarg
         }
         lines = 1 + index + count_newlines(d, last, stop - 1);
     }
+    if (!failed && sets[6].n) keep_holding(d, &found, &sets[6]);
     Py_END_ALLOW_THREADS
 
     free_patterns(sets);

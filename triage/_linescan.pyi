@@ -14,6 +14,7 @@ def select(
     longer_than: int = 0,
     stamps: bool = False,
     empty: bool = False,
+    required: tuple[bytes, ...] = (),
 ) -> tuple[int, list[tuple[int, int, int]]]: ...
 def progress_run(
     data: bytes | bytearray | memoryview | mmap.mmap, start: int, end: int

@@ -16,7 +16,9 @@ the first three reasons (pino records at info level inside a text stream). With 
 above 0, a line longer than that many bytes is always taken (a reader counts it as too long).
 With ``stamps``, a GitHub Actions stamp at a line's start ("2024-05-01T12:00:00.1234567Z ") is
 skipped before prefixes are compared, as the reader drops it; with ``empty``, a line that is
-empty (after the stamp, or but for a "\\r") is taken.
+empty (after the stamp, or but for a "\\r") is taken. With ``required``, only the lines holding
+one of these are returned, whatever took them (the key search: a short value's line is found
+by its column's name, and must hold the value too).
 
 The native version (``triage/_linescan.c``, built at install when a C compiler is there) finds
 all needles in one AVX2 pass (SSE2 and scalar code where the CPU has no AVX2) and releases the
@@ -55,6 +57,7 @@ def select_py(
     longer_than: int = 0,
     stamps: bool = False,
     empty: bool = False,
+    required: tuple[bytes, ...] = (),
 ) -> Selected:
     """The reference: what the native scanner must return, found with bytes methods."""
     buf = bytes(data[:end]) if not isinstance(data, bytes) else data[:end]
@@ -109,6 +112,8 @@ def select_py(
         out.append((index, s, starts[s]))
     if first < stop:
         count = 1 + buf.count(b"\n", first, max(first, stop - 1))
+    if any(required):
+        out = [t for t in out if any(r and r in buf[t[1] : t[2]] for r in required)]
     return count, out
 
 
