@@ -45,18 +45,14 @@ class Wanted:
         exact = [w for w in self.exact if w and "\n" not in w]
         return exact + [v for v, words in self.near if v and "\n" not in v and words]
 
-    def held(self) -> tuple[bytes, ...]:
-        """``required`` for linescan.select: a line this accepts holds one of these bytes. A
-        short value's line is found by its column's name, on many lines without the value;
-        decoding drops a stamp in front and a "\\r" behind and turns bad bytes into U+FFFD (no
-        value searched this way holds one): it joins no text, except by taking out colour
-        codes or NULs, so a line holding one of those is kept too."""
-        values = tuple(v.encode("utf-8") for v in self.values())
-        return tuple(dict.fromkeys(values + linescan.ALWAYS))
-
-    def scan_for(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...]]:
-        """(needles, folded) for linescan.select: lines holding a needle, or a folded word in
-        any ASCII case, are a superset of the lines this accepts (once cleaned)."""
+    def scan_for(self) -> tuple[tuple[bytes, ...], tuple[bytes, ...], tuple[bytes, ...]]:
+        """(needles, folded, required) for linescan.select: lines holding a needle, or a folded
+        word in any ASCII case, and one of ``required``, are a superset of the lines this
+        accepts (once cleaned). A short value's line is found by its column's name, on many
+        lines without the value: ``required`` holds every value's bytes. Decoding drops a stamp
+        in front and a "\\r" behind and turns bad bytes into U+FFFD (no value searched this way
+        holds one): it joins no text, except by taking out colour codes or NULs, so a line
+        holding one of those is required too."""
         exact = [w.encode("utf-8") for w in self.exact if w and "\n" not in w] + list(
             linescan.ALWAYS
         )
@@ -70,7 +66,12 @@ class Wanted:
                 exact.append(value.encode("utf-8"))
         if folded:
             exact.extend(LOWER_TO_ASCII)
-        return tuple(dict.fromkeys(exact)), tuple(dict.fromkeys(folded))
+        required = [v.encode("utf-8") for v in self.values()] + list(linescan.ALWAYS)
+        return (
+            tuple(dict.fromkeys(exact)),
+            tuple(dict.fromkeys(folded)),
+            tuple(dict.fromkeys(required)),
+        )
 
     def __call__(self, text: str) -> bool:
         if any(w in text for w in self.exact):
@@ -102,8 +103,7 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             if wanted(text):
                 yield no, text
         return
-    needles, folded = wanted.scan_for()
-    held = wanted.held()
+    needles, folded, required = wanted.scan_for()
     lineno = 0
     for buf, start, end, single in pieces(first[skip:], stream, counts):
         if single is not None:  # a long line's cut head, or the last line without "\n"
@@ -111,7 +111,7 @@ def iter_hit_lines(stream: BinaryIO, counts: Counts, wanted: Wanted) -> Iterator
             if wanted(single):
                 yield lineno, single
             continue
-        count, spans, buf = select_hits(buf, start, end, end, needles, folded, held)
+        count, spans, buf = select_hits(buf, start, end, end, needles, folded, required)
         for index, s, e in spans:
             yield lineno + index + 1, _decode(buf[s:e], counts)
         lineno += count
@@ -125,10 +125,10 @@ def select_hits(
     end: int,
     needles: tuple[bytes, ...],
     folded: tuple[bytes, ...],
-    required: tuple[bytes, ...] = (),
+    required: tuple[bytes, ...],
 ) -> tuple[int, list[tuple[int, int, int]], Any]:
     """linescan.select for the key search (lines holding a needle or folded word, and one of
-    ``required`` if given), and the bytes its spans point into: a block with colour codes is
+    ``required``), and the bytes its spans point into: a block with colour codes is
     searched with them taken out (each would make its line a candidate)."""
     if stop > first:
         last = data.find(b"\n", stop - 1, end) + 1 or end  # the end of the last line in range

@@ -48,7 +48,7 @@ def _blockable(path: str, wanted: Wanted) -> bool:
 def _blocks(path: str, wanted: Wanted) -> Iterator[tuple[int, str]]:
     counts = Counts()
     lineno = 0
-    for lines, found in map_blocks(path, scan_hits, *wanted.scan_for(), wanted.held()):
+    for lines, found in map_blocks(path, scan_hits, *wanted.scan_for()):
         for index, raw in found:
             yield lineno + index + 1, _decode(raw[:MAX_LINE], counts)
         lineno += lines
@@ -60,10 +60,10 @@ def scan_hits(
     end: int,
     needles: tuple[bytes, ...],
     folded: tuple[bytes, ...],
-    required: tuple[bytes, ...] = (),
+    required: tuple[bytes, ...],
 ) -> tuple[int, list[tuple[int, bytes]]]:
     """Lines that START in [start, end) holding a needle, or a folded word in any ASCII case,
-    and one of ``required`` if given: (lines in range, [(index, raw line)])."""
+    and one of ``required``: (lines in range, [(index, raw line)])."""
     data, first, stop, n = line_block(path, start, end)
     try:
         lines, spans, searched = select_hits(data, first, stop, n, needles, folded, required)
