@@ -49,7 +49,7 @@ class Wanted:
         """(needles, folded, required) for linescan.select: lines holding a needle, or a folded
         word in any ASCII case, and one of ``required``, are a superset of the lines this
         accepts (once cleaned). A short value's line is found by its column's name, on many
-        lines without the value: ``required`` holds every value's bytes. Decoding drops a stamp
+        lines without the value: then ``required`` holds every value's bytes. Decoding drops a stamp
         in front and a "\\r" behind and turns bad bytes into U+FFFD (no value searched this way
         holds one): it joins no text, except by taking out colour codes or NULs, so a line
         holding one of those is required too."""
@@ -66,7 +66,9 @@ class Wanted:
                 exact.append(value.encode("utf-8"))
         if folded:
             exact.extend(LOWER_TO_ASCII)
-        required = [v.encode("utf-8") for v in self.values()] + list(linescan.ALWAYS)
+        # without folded words every needle is a value or ALWAYS: each taken line holds one
+        values = [v.encode("utf-8") for v in self.values()]
+        required = values + list(linescan.ALWAYS) if folded else []
         return (
             tuple(dict.fromkeys(exact)),
             tuple(dict.fromkeys(folded)),
