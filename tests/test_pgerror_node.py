@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from triage.inputs import ReadResult, read_inputs
 from triage.model import Event
 from triage.pgerror import extract, is_cascade
 
@@ -148,3 +149,40 @@ def test_jdbc_text() -> None:
     err = extract(Event("t.log", 1, "text", "error", (TEXT / "jdbc.txt").read_text())).errors[0]
     assert (err.sqlstate, err.driver, err.constraint) == ("23505", "jdbc", "users_email_key")
     assert err.detail == "Key (email)=(a@x.io) already exists."
+
+
+def first_error_record(sample: str) -> dict[str, Any]:
+    log = ROOT / "samples" / sample / "app.pino.log"
+    return next(json.loads(x) for x in log.read_text().split("\n") if '"level":50' in x)
+
+
+@pytest.mark.parametrize(
+    ("sample", "sqlstate", "constraint"),
+    [
+        ("node-prisma-unique-violation", "23505", "users_email_key"),
+        ("node-prisma-fk-child-insert", "23503", "users_org_id_fkey"),
+    ],
+)
+def test_prisma_driver_adapter_error(sample: str, sqlstate: str, constraint: str) -> None:
+    rec = first_error_record(sample)
+    assert rec["err"]["meta"]["modelName"] == "User"  # the model, mapped onto table users
+    ext = extract(log_event(rec))
+    assert [(e.sqlstate, e.constraint, e.table, e.driver) for e in ext.errors] == [
+        (sqlstate, constraint, "users", "prisma")
+    ]
+    assert ext.wrapper is None  # Prisma's error stands for the server's, it wraps nothing
+
+
+def test_prisma_dumps_by_code_and_quoted_server_message() -> None:
+    # console.error of P2002 (Prisma's words only) and P2039 (it quotes the server's message:
+    # "Database error. Code: `23514`. Message: `...`", Prisma's words, not a wrapper), and an
+    # unhandled P2003
+    result = ReadResult()
+    events = list(read_inputs([str(ROOT / "samples" / "node-prisma-inspect")], result))
+    got = [(extract(ev).errors, extract(ev).wrapper) for ev in events]
+    assert [[(e.sqlstate, e.constraint, e.table) for e in errs] for errs, _ in got] == [
+        [("23505", "users_email_key", None)],
+        [("23514", "users_age_check", "users")],
+        [("23503", "users_org_id_fkey", None)],
+    ]
+    assert [wrapper for _, wrapper in got] == [None, None, None]

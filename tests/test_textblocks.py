@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from triage.inputs import ReadResult, read_inputs
 from triage.inputs.textblocks import TextBlockParser, js_value, level_of, line_time
+from triage.inputs.textblocks_lines import PRISMA_MESSAGE_LINES
 from triage.model import Event
 
 TEXT = Path(__file__).resolve().parent / "fixtures" / "text"
@@ -259,3 +260,37 @@ def test_group_block_ends_at_the_first_line_outside_its_gutter() -> None:
     events = feed([*lines[:37], "ERROR: worker stopped", "plain"])
     assert [e.text.split(":")[0] for e in events] == ["ExceptionGroup", "ERROR"]
     assert events[0].end_line == 37
+
+
+PRISMA_DUMPS = Path(__file__).resolve().parent.parent / "samples" / "node-prisma-inspect"
+
+
+def test_prisma_message_lines_after_the_head_are_the_message() -> None:
+    # Prisma prints "PrismaClientKnownRequestError: " and its message on the next lines, then
+    # the stack: the dump's message is all of them (a real console.error dump, P2002)
+    lines = (PRISMA_DUMPS / "stderr.log").read_text().split("\n")
+    (ev, *_) = feed(lines)
+    assert (ev.fmt, ev.line, ev.end_line) == ("node-inspect", 1, 30)
+    err = ev.data["err"]
+    assert err["message"] == (
+        "\nInvalid `prisma.user.create()` invocation:\n\n\n"
+        "Unique constraint failed on the constraint: `users_email_key`"
+    )
+    assert (err["code"], err["clientVersion"]) == ("P2002", "7.10.0")
+    assert ev.chain[0].exc == "PrismaClientKnownRequestError"
+
+
+def test_prisma_message_without_a_stack_ends_at_what_failed_or_is_bounded() -> None:
+    # the same dump cut after its message (a runner that prints frames its own way), then other
+    # output and a real pg dump: the message ends at its line saying what failed
+    prisma = (PRISMA_DUMPS / "stderr.log").read_text().split("\n")[:5]
+    pg = (TEXT / "node-console-error.txt").read_text().split("\n")
+    events = feed([*prisma, *(f"step {n} done" for n in range(60)), *pg])
+    assert [ev.chain[0].exc for ev in events] == ["PrismaClientKnownRequestError", "error"]
+    assert events[0].end_line == 5 and events[0].chain[0].message.endswith(
+        "Unique constraint failed on the constraint: `users_email_key`"
+    )
+    # a message whose last line is not one triage knows is cut at PRISMA_MESSAGE_LINES
+    events = feed([*prisma[:2], *(f"step {n} done" for n in range(60)), *pg])
+    assert [ev.chain[0].exc for ev in events] == ["PrismaClientKnownRequestError", "error"]
+    assert events[0].end_line == PRISMA_MESSAGE_LINES

@@ -15,6 +15,7 @@ from tests.conformance.cases import (
     NODE_FAMILIES,
     NODE_FORMATS,
     NOT_PRINTED,
+    NOT_PRINTED_BY,
     NOT_PROVOKED,
     Case,
     node_cases,
@@ -37,6 +38,7 @@ DRIVER_NAMES = {
     "knex": "Knex on pg",
     "sequelize": "Sequelize on pg",
     "typeorm": "TypeORM on pg",
+    "prisma": "Prisma 7 on pg (driver adapter)",
 }
 NOT_RUN = "—"  # the family does not run this case (the ORMs run the integrity cases)
 
@@ -49,7 +51,8 @@ terminal column), read back from its terminal text, JUnit XML and reportlog. Nod
 (one node process per driver, `tests/conformance/node/`) logs each failed request with pino
 `logger.error({err}, ...)`; node `pg`'s logs are also read through the real `pino-pretty` CLI and
 as `console.error(err)` prints the same errors (Node's inspect dump); postgres.js runs every case;
-Knex, Sequelize and TypeORM (on pg) run the integrity cases as query-builder / model calls.
+Knex, Sequelize, TypeORM and Prisma 7 (on pg) run the integrity cases as query-builder / model
+calls (Prisma's errors are also read back as `console.error(err)` prints them).
 A ✓ means `triage analyze` elected exactly the expected root with the expected SQLSTATE,
 condition, catalog entry and fields (constraint, table, column, key, referenced table, trigger
 where the case has them), that root explains the case's failure (the failing test, or the
@@ -73,8 +76,10 @@ def _cell(results: dict[str, tuple[str, str]], case: Case, driver: str, fmt: str
         mark += f" `{style_of(driver, CASES.index(case), case)}`"
     if driver in case.absent and outcome == "passed":
         mark = "not printed"
-    if driver in case.overrides or driver in case.absent:
-        mark += f" [{_note_id(case, driver)}]"
+    noted = [k for k in (driver, f"{driver}/{fmt}") if k in case.overrides]
+    if driver in case.absent:
+        noted = [driver]
+    mark += "".join(f" [{_note_id(case, k)}]" for k in noted)
     return mark
 
 
@@ -87,7 +92,7 @@ def _notes(results: dict[str, tuple[str, str]]) -> list[str]:
     for case in CASES:
         for family, values in case.overrides.items():
             fields = ", ".join(f"{k} = {v!r}" for k, v in values.items())
-            why = "; ".join(NOT_PRINTED[k] for k in values)
+            why = NOT_PRINTED_BY.get(family) or "; ".join(NOT_PRINTED[k] for k in values)
             lines.append(f"- [{_note_id(case, family)}] expected {fields}: {why}.")
         for family, why in case.absent.items():
             lines.append(

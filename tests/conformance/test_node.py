@@ -1,6 +1,6 @@
 """The node side: node `pg` (read back from its pino log, that log through the real pino-pretty,
-and console.error's inspect dump), postgres.js with pino, and Knex / Sequelize / TypeORM on pg
-with pino. Each case is provoked by a tiny API; triage must elect the case's root and explain the
+and console.error's inspect dump), postgres.js with pino, and Knex / Sequelize / TypeORM / Prisma 7
+on pg with pino (Prisma's errors also as console.error prints them). Each case is provoked by a tiny API; triage must elect the case's root and explain the
 HTTP 500 with it."""
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ def test_root_elected(captured: Capture, case: Case, family: str, fmt: str) -> N
     if family in case.absent:
         problems = absent_problems(path, data, case.expect.sqlstate)
     elif fmt == "inspect":
-        problems = text_problems(data, case.expect_for(family))
+        problems = text_problems(data, case.expect_for(family, fmt))
     else:
-        problems = run_problems(data, case.expect_for(family))
+        problems = run_problems(data, case.expect_for(family, fmt))
     if fmt == "pino" and family not in case.absent:
         problems += structured_problems(path, data, case.expect.sqlstate)
     assert not problems, f"{path}:\n" + "\n".join(problems)

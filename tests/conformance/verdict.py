@@ -74,13 +74,18 @@ def case_problems(data: dict[str, Any], node_id: str, expect: Expect) -> list[st
 
 
 def run_problems(data: dict[str, Any], expect: Expect) -> list[str]:
-    """A run with one provoked error: findings[0] is that root and explains every failure."""
+    """A run with one provoked error: findings[0] is that root and explains the failure, the
+    HTTP 500 (the only one)."""
     if not data["findings"]:
         return ["no finding at all"]
     first = data["findings"][0]
     problems = [f"{describe(first)}: {p}" for p in field_problems(first, expect)]
     if not data["failures"]:
         problems.append("no failure seen (the HTTP 500 should be one)")
+    # the API logs the driver's error as it is ({err}): nothing wraps it, so no other failure
+    others = [f["message"] for f in data["failures"] if f["kind"] != "http"]
+    if others:
+        problems.append(f"failures besides the HTTP 500: {others}")
     for failure in data["failures"]:
         if failure["root"] != first["id"]:
             problems.append(

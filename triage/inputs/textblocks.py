@@ -116,7 +116,7 @@ class TextBlockParser:
                 and line.startswith("    at ")
                 and is_node_head(block.lines[0])
             ):
-                self._block = NodeDump(block.start, block.lines[0])
+                self._block = NodeDump(block.start, *block.lines[: None if block.prisma else 1])
                 self._block.take(no, line)
                 return True, []
             if no - block.start < MAX_BLOCK_LINES and block.take(no, line):

@@ -7,6 +7,7 @@ import re
 
 from triage.inputs.pgserver import parse_pg_time, split_location
 from triage.model import Event, Link
+from triage.pgerror import vendors
 
 # Lines that continue a database message printed by a driver, psql or a logger.
 CONTINUATIONS = (
@@ -80,6 +81,13 @@ def is_continuation(line: str) -> bool:
     return bool(stripped) and stripped.strip("^") == "" and line.startswith(" ")
 
 
+# Prisma's errors print their message on the lines after the head ("PrismaClientKnownRequestError: ",
+# then "Invalid `prisma.user.create()` invocation:", blank lines, what failed): the lines up to
+# the one saying what failed, or up to the stack (a node "    at " frame, a vitest " ❯ " frame),
+# are the message, at most this many.
+PRISMA_MESSAGE_LINES = 40
+
+
 class Message:
     """A one-line head (psql, driver wrapper, template match, level line) plus its continuations."""
 
@@ -88,8 +96,17 @@ class Message:
         self.lines = [line]
         self.fmt, self.kind, self.level = fmt, kind, level
         self.java = False
+        self.prisma = kind == "head" and line.startswith("Prisma")
+        self.open = self.prisma  # Prisma's message goes on after its head line
 
     def take(self, no: int, line: str) -> bool:
+        if self.open:
+            if len(self.lines) >= PRISMA_MESSAGE_LINES or line.startswith((" ❯ ", "    at ")):
+                return False
+            self.lines.append(line)
+            self.end = no
+            self.open = not vendors.prisma_code_in(line)  # what failed ends it; a stack may follow
+            return True
         if self.kind == "psql-conn" and not line.startswith("\t"):
             return False
         if line.startswith(JAVA_STACK):
@@ -104,7 +121,7 @@ class Message:
 
     def events(self, path: str) -> list[Event]:
         head = self.lines[0]
-        if self.kind == "head":
+        if self.kind == "head" and not self.prisma:
             return []  # an "XError: ..." line that no stack followed: nothing we recognise
         time = line_time(head)
         if self.kind == "log":

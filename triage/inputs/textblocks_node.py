@@ -41,16 +41,18 @@ def _unescape(m: re.Match[str]) -> str:
 class NodeDump:
     """console.error(err) / an uncaught error: head, ``    at`` stack, ``{ own: props }`` block."""
 
-    def __init__(self, no: int, head: str) -> None:
+    def __init__(self, no: int, head: str, *more: str) -> None:
+        """``more``: the message's lines after the head's (Prisma prints its message there)."""
         m = NODE_HEAD.match(head)
         assert m is not None
         self.start = self.end = no
+        message = "\n".join((m.group("msg"), *more))
         self.err: dict[str, object] = {
             "type": m.group("type"),
-            "message": m.group("msg"),
-            "stack": head,
+            "message": message,
+            "stack": "\n".join((head, *more)),
         }
-        self.links = [Link(m.group("type"), m.group("msg"), no)]
+        self.links = [Link(m.group("type"), message, no)]
         self.objects: list[dict[str, object] | None] = []  # open { } blocks; None = not an error's
         self.current: dict[str, object] = self.err
         self.done = False

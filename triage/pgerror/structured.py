@@ -13,7 +13,7 @@ from typing import Any
 from triage.pgerror import classes, vendors
 from triage.pgerror.detail import client_connection
 from triage.pgerror.templates import Fields
-from triage.pgerror.text import finish, parse_text, with_text
+from triage.pgerror.text import finish, parse_text, prisma, with_text
 from triage.sqlstate import is_sqlstate
 
 MAX_DEPTH = 6
@@ -177,13 +177,16 @@ def _own_errors(
     node: dict[str, Any], depth: int, typ: str | None, inherited: str | None
 ) -> tuple[list[Fields], str | None]:
     """The errors this object itself stands for (not its children), and a wrapper prefix."""
-    return _own(node, depth, typ, inherited), _prefix_of(node, depth)
+    return _own(node, depth, typ, inherited), _prefix_of(node, depth, typ)
 
 
-def _prefix_of(node: dict[str, Any], depth: int) -> str | None:
+def _prefix_of(node: dict[str, Any], depth: int, typ: str | None) -> str | None:
     msg = node.get("message")
     if not depth or not isinstance(msg, str) or ": " not in msg or len(msg) > MAX_STR:
         return None
+    if typ and classes.classify(typ):
+        return None  # a driver's or ORM's own words around the server's message (Prisma's
+        # "Database error. Code: `23514`. Message: `...`"), not an application's wrapper
     return parse_text(msg)[1]
 
 
@@ -204,7 +207,7 @@ def _own(node: dict[str, Any], depth: int, typ: str | None, inherited: str | Non
         if vendors.PRISMA_CODE_RE.match(code) and (
             "clientVersion" in node or "meta" in node or (typ or "").startswith("Prisma")
         ):
-            return [finish(vendors.prisma_fields(node, message))]
+            return [prisma(node, message)]
         if code in NODE_SYSTEM_CODES:
             return [finish({"sqlstate": "08006", "message": message or code})]
         if is_sqlstate(code) and PG_COMPANIONS.intersection(node):

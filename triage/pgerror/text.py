@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Any
 
 from triage.pgerror import classes, vendors
 from triage.pgerror.detail import context_function, detail_fields
@@ -140,6 +141,10 @@ def _parse_text_once(text: str, exc: str | None) -> tuple[list[Fields], str | No
         if dart and got:
             return [finish(with_text(got, dart[0].get("message", "")))], dart[1] or None
     exc_info = classes.classify(exc) if exc else None
+    if exc_info is not None and exc_info.driver == "prisma":
+        code = vendors.prisma_code_in(text)
+        if code:
+            return [prisma({"code": code}, text)], None
     segments = text.split("\ncaused by: ") if "\ncaused by: " in text else [text]
     out: list[Fields] = []
     wrapper: str | None = None
@@ -216,6 +221,16 @@ def finish(fields: Fields) -> Fields:
         if fn:
             fields["trigger"] = fn
     return fields
+
+
+def prisma(node: dict[str, Any], message: str) -> Fields:
+    """A Prisma error: its object (code, meta, message) or, from text, its code and message."""
+    got = vendors.prisma_fields(node, message)
+    model = got.pop("model", None)
+    got = with_text(got, got["message"])  # the server's message names the table and column
+    if model and not got.get("table"):
+        got["table"] = model  # the model's name: its table's unless @@map renames it
+    return finish(got)
 
 
 def with_text(fields: Fields, message: str) -> Fields:

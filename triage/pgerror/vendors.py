@@ -76,8 +76,34 @@ GOTRUE_MESSAGES = (
     "Database error checking email",
 )
 PRISMA_CODE_RE = re.compile(r"^P\d{4}$")
-_P2010_RE = re.compile(
-    r"Raw query failed\. Code: `(?P<code>[0-9A-Z]{5})`\. Message: `(?P<msg>.*?)`", re.S
+# What the engine (Prisma <= 6) and the driver adapters (Prisma 6 with `adapter`, 7) say for each
+# code, for text that lost the code (a test runner's failure, a console.error dump's message).
+PRISMA_TEXT = (
+    ("Unique constraint failed on the ", "P2002"),
+    ("Foreign key constraint failed on the field", "P2003"),
+    ("Foreign key constraint violated on the ", "P2003"),
+    ("Null constraint violation on the ", "P2011"),
+    ("depends on one or more records that were required but not found", "P2025"),
+    ("Record to update not found.", "P2025"),
+    ("Record to delete does not exist.", "P2025"),
+    ("The provided value for the column is too long for the column's type", "P2000"),
+    ("A constraint failed on the database: ", "P2004"),
+    ("Value out of range for the type.", "P2020"),
+    ("does not exist in the current database.", "P2021"),  # P2022 (a column) says so too: below
+    ("Inconsistent column data: ", "P2023"),
+    ("Timed out fetching a new connection from the connection pool.", "P2024"),
+    ("Transaction API error: ", "P2028"),
+    ("Transaction failed due to a write conflict or a deadlock.", "P2034"),
+    ("Too many database connections opened: ", "P2037"),
+    ("Can't reach database server at ", "P1001"),
+    ("Server has closed the connection.", "P1017"),
+)
+# P2010 (a raw query) and, with a driver adapter, P2039 (an error it does not map) quote the
+# server's SQLSTATE and message.
+_RAW_RE = re.compile(
+    r"(?:Raw query failed|Database error)\. Code: `(?P<code>[0-9A-Z]{5})`\. "
+    r"Message: `(?P<msg>.*?)`",
+    re.S,
 )
 _BACKTICK_RE = re.compile(r"`([^`]+)`")
 
@@ -133,13 +159,31 @@ def dart_postgrest(text: str) -> tuple[dict[str, Any], str] | None:
     return node, text[: m.start()].strip().rstrip(":").strip()
 
 
+def prisma_code_in(text: str) -> str | None:
+    """The code of the Prisma error whose message ``text`` is, from its words."""
+    if _RAW_RE.search(text):
+        return "P2010"  # the server's SQLSTATE is quoted (P2010 or P2039: the same fields)
+    for needle, code in PRISMA_TEXT:
+        if needle in text:
+            if code == "P2021" and "The column `" in text:
+                return "P2022"
+            return code
+    return None
+
+
 def prisma_fields(node: dict[str, Any], message: str) -> Fields:
+    """A PrismaClient*Error object: its code mapped to a SQLSTATE (or a condition of its own),
+    and the server's error its driver adapter kept (Prisma 6 with ``adapter``, Prisma 7):
+    ``meta.driverAdapterError.cause`` holds the SQLSTATE, the server's message (whose template
+    names the table and column), the constraint, the table and, for errors it does not map
+    (``kind: "postgres"``), the DETAIL. ``meta.modelName`` is the model, the table only when
+    nothing names the table itself (a model maps to a table of another name with ``@@map``)."""
     code = str(node.get("code"))
     meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
     first_line = message.strip().rsplit("\n", 1)[-1].strip() if message else code
     out: Fields = {"driver": "prisma", "message": first_line, "prisma_code": code}
     sqlstate = PRISMA_SQLSTATE.get(code)
-    raw = _P2010_RE.search(message) if code == "P2010" else None
+    raw = _RAW_RE.search(message)
     if raw:
         sqlstate = raw.group("code")
         out["message"] = raw.group("msg")
@@ -154,6 +198,9 @@ def prisma_fields(node: dict[str, Any], message: str) -> Fields:
         constraint = cause.get("constraint")
         if isinstance(constraint, dict) and isinstance(constraint.get("index"), str):
             out["constraint"] = constraint["index"]
+        for key in ("table", "detail", "hint", "severity"):
+            if isinstance(cause.get(key), str) and cause[key]:
+                out[key] = cause[key]
     if sqlstate and is_sqlstate(sqlstate):
         out["sqlstate_field"] = sqlstate
     else:
@@ -168,7 +215,7 @@ def prisma_fields(node: dict[str, Any], message: str) -> Fields:
     if isinstance(field_name, str):
         out.setdefault("constraint", field_name.removesuffix(" (index)"))
     if meta and isinstance(meta.get("modelName"), str):
-        out["table"] = meta["modelName"]
+        out["model"] = meta["modelName"]
     if "constraint:" in message and "constraint" not in out:
         tick = _BACKTICK_RE.search(message[message.find("constraint:") :])
         if tick:

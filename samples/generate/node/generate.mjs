@@ -33,6 +33,7 @@ const SHAPES = {
   'mixed-console': 'console.log lines interleaved with pino, and a U+2028 inside a message',
 }
 const ORMS = { knex: 'Knex 3.3.0', sequelize: 'Sequelize 6.37.8', typeorm: 'TypeORM 1.1.1' }
+const PRISMA = { prisma: 'Prisma 7.10.0 (its driver adapter)' }
 const checks = [] // [sample, file, needles]
 const readText = (p) => readFileSync(p, 'utf8')
 
@@ -93,7 +94,11 @@ async function driverSamples() {
       )
     }
   }
-  for (const [orm, label] of Object.entries(ORMS)) {
+  await ormSamples(ORMS)
+}
+
+async function ormSamples(orms) {
+  for (const [orm, label] of Object.entries(orms)) {
     for (const caseName of ['unique-violation', 'fk-child-insert']) {
       await resetSchema()
       capture(
@@ -145,6 +150,30 @@ async function inspectSample() {
   checks.push(['node-inspect', 'stderr.log', ['23503', 'users_org_id_fkey', 'Node.js v']])
 }
 
+// Prisma's own words as console.error and a crash print them (the server's fields are not in
+// them, only the constraint; the check violation's message quotes the server's).
+async function prismaInspectSample() {
+  const name = 'node-prisma-inspect'
+  await resetSchema()
+  const first = run('node', ['scripts/prisma-inspect.mjs', 'console'])
+  const second = run('node', ['scripts/prisma-inspect.mjs', 'unhandled'])
+  writeSample(name, 'stderr.log', first.stderr + second.stderr)
+  writeExpected(name, {
+    story:
+      'A script creates a user whose email is taken (P2002) and sets a negative age (P2039, ' +
+      'a check violation Prisma does not map) through Prisma 7 on pg, printing each error with ' +
+      'console.error(err); a second run inserts a user into a missing org (P2003) and leaves ' +
+      'the rejection unhandled, so Node crashes with its inspect dump.',
+    roots: [
+      rootEntry({ sqlstate: '23505', constraint: 'users_email_key' }),
+      rootEntry({ sqlstate: '23514', constraint: 'users_age_check', table: 'users' }),
+      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey' }),
+    ],
+  })
+  const needles = ["code: 'P2002'", "code: 'P2039'", "code: 'P2003'", 'users_org_id_fkey', 'Node.js v']
+  checks.push([name, 'stderr.log', needles])
+}
+
 const VITEST_SAMPLES = [
   'node-vitest-pg',
   'incident-cleanup-race',
@@ -186,6 +215,10 @@ const PARTS = {
   drivers: async () => driverSamples(),
   pretty: async () => prettySamples(),
   inspect: async () => inspectSample(),
+  prisma: async () => {
+    await ormSamples(PRISMA)
+    await prismaInspectSample()
+  },
   vitest: async () => vitestSample(),
   'cleanup-race': async () => checks.push(...(await generateCleanupRace())),
   'gotrue-trigger': async () => checks.push(...(await generateGotrueTrigger())),

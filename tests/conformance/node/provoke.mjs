@@ -1,5 +1,5 @@
 // Conformance: provoke every case through one node driver and log it as a small API would.
-// usage: node provoke.mjs <pg|postgresjs|knex|sequelize|typeorm> <cases.json> <database> <out dir>
+// usage: node provoke.mjs <pg|postgresjs|knex|sequelize|typeorm|prisma> <cases.json> <database> <out dir>
 // Writes <case>.pino.log per case; with pg also <case>.inspect.log, the same errors as
 // console.error(err) prints them (Node's util.inspect form, what reaches stderr).
 import { createWriteStream, readFileSync } from 'node:fs'
@@ -16,6 +16,7 @@ const OPENERS = {
   knex: async () => (await import('./orm.mjs')).open('knex', BASE),
   sequelize: async () => (await import('./orm.mjs')).open('sequelize', BASE),
   typeorm: async () => (await import('./orm.mjs')).open('typeorm', BASE),
+  prisma: async () => (await import('./orm.mjs')).open('prisma', BASE),
 }
 
 function finished(stream) {

@@ -82,12 +82,14 @@ export function makeDriver(name) {
 
 /** The PostgreSQL fields of an error, wherever the driver or ORM keeps them. */
 export function pgFields(err) {
-  const inner = err?.original ?? err?.parent ?? err?.driverError ?? err?.cause ?? err
-  const code = inner?.code ?? err?.code
+  // Prisma 7 keeps the server's error on its driver adapter's (meta.driverAdapterError.cause)
+  const adapter = err?.meta?.driverAdapterError?.cause
+  const inner = adapter ?? err?.original ?? err?.parent ?? err?.driverError ?? err?.cause ?? err
+  const code = inner?.originalCode ?? inner?.code ?? err?.code
   return {
     sqlstate: typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null,
     code: code ?? null,
-    constraint: inner?.constraint ?? inner?.constraint_name ?? null,
+    constraint: inner?.constraint?.index ?? inner?.constraint ?? inner?.constraint_name ?? null,
     table: inner?.table ?? inner?.table_name ?? null,
     message: inner?.message ?? String(err),
   }

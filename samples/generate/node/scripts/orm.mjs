@@ -1,10 +1,12 @@
-// The same API through an ORM / query builder: Knex, Sequelize, TypeORM, logged with pino.
-// usage: node scripts/orm.mjs <knex|sequelize|typeorm> <unique-violation|fk-child-insert> <meta.json>
+// The same API through an ORM / query builder: Knex, Sequelize, TypeORM, Prisma, logged with pino.
+// usage: node scripts/orm.mjs <knex|sequelize|typeorm|prisma> <unique-violation|fk-child-insert> <meta.json>
 import { writeFileSync } from 'node:fs'
 import pino from 'pino'
 import knexFactory from 'knex'
 import { Sequelize, DataTypes } from 'sequelize'
 import { DataSource, EntitySchema } from 'typeorm'
+import { PrismaClient } from '@prisma/client'
+import { PrismaPg } from '@prisma/adapter-pg'
 import { PG, PG_URL } from '../lib/common.mjs'
 import { pgFields } from '../lib/drivers.mjs'
 
@@ -55,6 +57,15 @@ const ORMS = {
       await db.getRepository('User').insert(row)
     } finally {
       await db.destroy()
+    }
+  },
+  // Prisma 7: the client generated from prisma/schema.prisma by `npm ci`, on pg (driver adapter)
+  async prisma(row) {
+    const db = new PrismaClient({ adapter: new PrismaPg(PG) })
+    try {
+      await db.user.create({ data: row })
+    } finally {
+      await db.$disconnect()
     }
   },
 }
