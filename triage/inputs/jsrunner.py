@@ -13,19 +13,29 @@ from dataclasses import dataclass, field
 
 from triage.inputs.gate import BLANK, Quiet, Triggers
 from triage.inputs.jsrunner_errors import (
+    headline,
     jest_file,
     join_names,
-    link_text,
     read_error,
     strip_duration,
     tap_error,
 )
 from triage.inputs.jsrunner_node import NodeTestLines
+from triage.inputs.textblocks_lines import PRISMA_MESSAGE_LINES
 from triage.model import Event
 
 VITEST_RULE = "⎯⎯⎯"
 VITEST_FILE = re.compile(r"^(?P<file>\S.*?) \(\d+ tests?(?: \|[^)]*)?\)")
 FIRST_CHARS = frozenset("FPTR⎯❯✓×↓→✕●▶✖✔ℹ")
+LISTED = (
+    "× ",
+    "✓ ",
+    "↓ ",
+    "→ ",
+    "❯ ",
+    "Test Files ",
+    "FAIL  ",
+)  # (indented) what ends an arrow message
 # What _start acts on while no block, summary or jest/TAP run is open (see gate.py): the marks
 # of FIRST_CHARS (all but "×" are U+2xxx, whose UTF-8 starts with 0xE2) and the runners' words.
 IDLE_TRIGGERS = Triggers(
@@ -74,6 +84,9 @@ class JsRunnerParser(NodeTestLines):
         self.suites: list[tuple[int, str, bool]] = []  # (indent, name, has children)
         self.summary: tuple[str, int, list[str]] | None = None  # (fmt, line, parts)
         self.listing = False  # jest: inside the verbose list under a FAIL/PASS header
+        # vitest's list repeats a failure's message after "→ "; one that starts on the next line
+        # (Prisma's) goes on over this many lines at most, up to the list's next entry
+        self.arrow = 0
 
     def feed(self, no: int, line: str) -> tuple[bool, list[Event]]:
         out: list[Event] = []
@@ -89,6 +102,12 @@ class JsRunnerParser(NodeTestLines):
                 return True, out
             out.extend(self._end_summary())
         stripped = line.lstrip()
+        if self.arrow:
+            # the list's entries are indented; Prisma's own "→ 20   await ..." line is not
+            if not (line.startswith(" ") and stripped.startswith(LISTED) or line.startswith("⎯")):
+                self.arrow -= 1
+                return True, out
+            self.arrow = 0
         if not stripped:
             return self.section != "", out
         if stripped[0] in FIRST_CHARS or self.mode in ("jest", "tap") or self.section == "recap":
@@ -99,7 +118,8 @@ class JsRunnerParser(NodeTestLines):
 
     def quiet(self) -> Quiet | None:
         if (
-            self.block is not None
+            self.arrow
+            or self.block is not None
             or self.summary is not None
             or self.listing
             or self.section == "recap"
@@ -144,7 +164,8 @@ class JsRunnerParser(NodeTestLines):
             return True, []
         if s.startswith("❯ ") or (s.startswith("✓ ") and self.mode != "jest" and indent == 1):
             return self._vitest_file_or_pass(no, s, indent)
-        if s.startswith("→ ") and self.mode == "vitest":
+        if s.startswith("→") and self.mode == "vitest":
+            self.arrow = PRISMA_MESSAGE_LINES if s.strip() == "→" else 0
             return True, []
         if self.mode in ("vitest", "") and s[:2] in ("✓ ", "× ", "↓ "):
             self.mode = "vitest"
@@ -236,7 +257,7 @@ class JsRunnerParser(NodeTestLines):
             chain, data = tap_error(block.body)
         else:
             chain, data = read_error(block.body)
-        text = link_text(chain[0]).split("\n", 1)[0] if chain else ""
+        text = headline(chain[0]) if chain else ""
         return [
             Event(
                 path=self.path,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from triage.inputs.textblocks_lines import PRISMA_MESSAGE_LINES
 from triage.model import Link
+from triage.pgerror import vendors
 
 # "Error: x", "error: x" (node-postgres), "AssertionError [ERR_ASSERTION]: x", "pg.DatabaseError: x"
 HEADLINE = re.compile(
@@ -24,8 +26,18 @@ def read_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] 
     props: dict[str, str] = {}
     expect_link = True
     in_props = False
+    prisma: list[str] | None = None  # Prisma's message, on the lines after its headline
     for no, raw in body:
         s = raw.strip()
+        if prisma is not None:
+            if not s.startswith(("❯", "at ")) and len(prisma) < PRISMA_MESSAGE_LINES:
+                prisma.append(raw)
+                if not vendors.prisma_code_in(s):
+                    continue  # what failed ends the message
+            chain[-1] = Link(chain[-1].exc, "\n".join(prisma), chain[-1].line)
+            prisma = None
+            if not s.startswith(("❯", "at ")):
+                continue
         if not s:
             continue
         if s.startswith("Caused by: "):
@@ -49,6 +61,10 @@ def read_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] 
         if expect_link and not s[0].isdigit() and not s.startswith((">", "|", "❯", "at ")):
             chain.append(_link(s, no))
             expect_link = False
+            if (chain[-1].exc or "").startswith("Prisma") and not chain[-1].message:
+                prisma = [""]
+    if prisma:
+        chain[-1] = Link(chain[-1].exc, "\n".join(prisma), chain[-1].line)
     data: dict[str, Any] | None = None
     if props:
         if "message" not in props and chain:
@@ -93,14 +109,20 @@ def tap_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] |
 
 
 def _link(text: str, no: int) -> Link:
-    m = HEADLINE.match(text)
+    # "PrismaClientKnownRequestError: " is stripped to "...Error:": its message is on the next lines
+    m = HEADLINE.match(text) or (HEADLINE.match(text + " ") if text.endswith(":") else None)
     if m is None:
         return Link(None, text, no)
     return Link(m.group("exc"), m.group("msg"), no)
 
 
-def link_text(link: Link) -> str:
-    return f"{link.exc}: {link.message}" if link.exc else link.message
+def headline(link: Link) -> str:
+    """The link's first line; for a message that starts on the next line (Prisma's: the call,
+    its source lines, what failed), its last line, what failed."""
+    first, _, rest = link.message.partition("\n")
+    if not first.strip() and rest.strip():
+        first = rest.strip().rsplit("\n", 1)[-1].strip()
+    return f"{link.exc}: {first}" if link.exc else first
 
 
 def _inline_props(text: str) -> dict[str, str]:

@@ -216,13 +216,14 @@ def prisma_fields(node: dict[str, Any], message: str) -> Fields:
         out.setdefault("constraint", field_name.removesuffix(" (index)"))
     if meta and isinstance(meta.get("modelName"), str):
         out["model"] = meta["modelName"]
-    if "constraint:" in message and "constraint" not in out:
-        tick = _BACKTICK_RE.search(message[message.find("constraint:") :])
+    # what failed is the message's last line (before it: the call, maybe its source lines)
+    if "constraint:" in first_line and "constraint" not in out:
+        tick = _BACKTICK_RE.search(first_line[first_line.find("constraint:") :])
         if tick:
             out["constraint"] = tick.group(1)
-    if "fields: (" in message and "column" not in out:
-        start = message.find("fields: (")
-        cols = _BACKTICK_RE.findall(message[start : message.find(")", start)])
+    if "fields: (" in first_line and "column" not in out:
+        start = first_line.find("fields: (")
+        cols = _BACKTICK_RE.findall(first_line[start : first_line.find(")", start)])
         if cols:
             out["column"] = ", ".join(cols)
     return out

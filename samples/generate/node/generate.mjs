@@ -176,11 +176,41 @@ async function prismaInspectSample() {
 
 const VITEST_SAMPLES = [
   'node-vitest-pg',
+  'node-vitest-prisma',
   'incident-cleanup-race',
   'incident-gotrue-trigger',
   'incident-noisy-10k',
 ]
 const VITEST = 'node node_modules/vitest/vitest.mjs run --reporter=default --reporter=junit'
+
+// vitest-basic's users tests written against Prisma 7: its failures print Prisma's own message
+// (the call, the test's source lines, what failed), not the server's.
+async function vitestPrismaSample() {
+  const name = 'node-vitest-prisma'
+  const junit = path.join(TMP_DIR, `${name}.xml`)
+  const res = runMerged(`${VITEST} --root vitest-prisma --outputFile.junit=${junit}`)
+  writeSample(name, 'run.log', res.stdout)
+  writeSample(name, 'junit.xml', readText(junit))
+  const file = 'tests/users.test.js > users > '
+  writeExpected(name, {
+    story:
+      'The users tests through Prisma 7 (on pg, its driver adapter) under vitest: one test ' +
+      "re-creates the seeded admin's email (P2002, 23505 users_email_key), one creates a user " +
+      'in an org that does not exist (P2003, 23503 users_org_id_fkey), and one counts the ' +
+      'users with a wrong expectation, no database error involved.',
+    roots: [
+      rootEntry({ sqlstate: '23505', constraint: 'users_email_key' }, [
+        `${file}signs up the seeded admin again`,
+      ]),
+      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey' }, [
+        `${file}creates a user in a new org`,
+      ]),
+    ],
+    unexplained: [`${file}counts users`],
+  })
+  checks.push([name, 'run.log', ['users_email_key', 'users_org_id_fkey', 'FAIL  tests/users.test.js']])
+  checks.push([name, 'junit.xml', ['users_email_key', 'users_org_id_fkey', '<testcase']])
+}
 
 async function vitestSample() {
   const name = 'node-vitest-pg'
@@ -218,6 +248,8 @@ const PARTS = {
   prisma: async () => {
     await ormSamples(PRISMA)
     await prismaInspectSample()
+    await resetSchema()
+    await vitestPrismaSample()
   },
   vitest: async () => vitestSample(),
   'cleanup-race': async () => checks.push(...(await generateCleanupRace())),
