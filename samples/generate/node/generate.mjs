@@ -183,61 +183,59 @@ const VITEST_SAMPLES = [
 ]
 const VITEST = 'node node_modules/vitest/vitest.mjs run --reporter=default --reporter=junit'
 
-// vitest-basic's users tests written against Prisma 7: its failures print Prisma's own message
-// (the call, the test's source lines, what failed), not the server's.
-async function vitestPrismaSample() {
-  const name = 'node-vitest-prisma'
+// One run of a vitest project of this directory (the users tests: two fail on database
+// errors, one on a plain assertion): run.log (stdout and stderr merged) and junit.xml.
+const USERS = 'tests/users.test.js > users > '
+function vitestRun(name, root, story, table, unexplained, needles) {
   const junit = path.join(TMP_DIR, `${name}.xml`)
-  const res = runMerged(`${VITEST} --root vitest-prisma --outputFile.junit=${junit}`)
+  const res = runMerged(`${VITEST} --root ${root} --outputFile.junit=${junit}`)
   writeSample(name, 'run.log', res.stdout)
   writeSample(name, 'junit.xml', readText(junit))
-  const file = 'tests/users.test.js > users > '
   writeExpected(name, {
-    story:
-      'The users tests through Prisma 7 (on pg, its driver adapter) under vitest: one test ' +
-      "re-creates the seeded admin's email (P2002, 23505 users_email_key), one creates a user " +
-      'in an org that does not exist (P2003, 23503 users_org_id_fkey), and one counts the ' +
-      'users with a wrong expectation, no database error involved.',
+    story,
     roots: [
-      rootEntry({ sqlstate: '23505', constraint: 'users_email_key' }, [
-        `${file}signs up the seeded admin again`,
+      rootEntry({ sqlstate: '23505', constraint: 'users_email_key', table }, [
+        `${USERS}signs up the seeded admin again`,
       ]),
-      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey' }, [
-        `${file}creates a user in a new org`,
+      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey', table }, [
+        `${USERS}creates a user in a new org`,
       ]),
     ],
-    unexplained: [`${file}counts users`],
+    unexplained: [`${USERS}${unexplained}`],
   })
-  checks.push([name, 'run.log', ['users_email_key', 'users_org_id_fkey', 'FAIL  tests/users.test.js']])
-  checks.push([name, 'junit.xml', ['users_email_key', 'users_org_id_fkey', '<testcase']])
+  const found = ['users_email_key', 'users_org_id_fkey']
+  checks.push([name, 'run.log', [...needles, ...found, 'FAIL  tests/users.test.js']])
+  checks.push([name, 'junit.xml', [...found, '<testcase']])
 }
 
-async function vitestSample() {
-  const name = 'node-vitest-pg'
-  const junit = path.join(TMP_DIR, `${name}.xml`)
-  const res = runMerged(`${VITEST} --root vitest-basic --outputFile.junit=${junit}`)
-  writeSample(name, 'run.log', res.stdout)
-  writeSample(name, 'junit.xml', readText(junit))
-  const file = 'tests/users.test.js > users > '
-  writeExpected(name, {
-    story:
-      'A vitest suite for a users module (pg + pino to stdout, interleaved with the runner ' +
+function vitestSample() {
+  vitestRun(
+    'node-vitest-pg',
+    'vitest-basic',
+    'A vitest suite for a users module (pg + pino to stdout, interleaved with the runner ' +
       "text): one test re-inserts the seeded admin's email (23505 users_email_key), one " +
       'creates a user in an org that does not exist (23503 users_org_id_fkey), and one fails ' +
       'on a display-name assertion with no database involved.',
-    roots: [
-      rootEntry({ sqlstate: '23505', constraint: 'users_email_key', table: 'users' }, [
-        `${file}signs up the seeded admin again`,
-      ]),
-      rootEntry({ sqlstate: '23503', constraint: 'users_org_id_fkey', table: 'users' }, [
-        `${file}creates a user in a new org`,
-      ]),
-    ],
-    unexplained: [`${file}formats the display name`],
-  })
-  const needles = ['23505', 'users_email_key', 'users_org_id_fkey', 'FAIL  tests/users.test.js']
-  checks.push([name, 'run.log', needles])
-  checks.push([name, 'junit.xml', ['users_email_key', 'users_org_id_fkey', '<testcase']])
+    'users',
+    'formats the display name',
+    ['23505'],
+  )
+}
+
+// The same tests written against Prisma 7: vitest prints Prisma's own message for a failure
+// (the call, the test's source lines, what failed), not the server's; the table is not in it.
+function vitestPrismaSample() {
+  vitestRun(
+    'node-vitest-prisma',
+    'vitest-prisma',
+    'The users tests through Prisma 7 (on pg, its driver adapter) under vitest: one test ' +
+      "re-creates the seeded admin's email (P2002, 23505 users_email_key), one creates a user " +
+      'in an org that does not exist (P2003, 23503 users_org_id_fkey), and one counts the ' +
+      'users with a wrong expectation, no database error involved.',
+    null,
+    'counts users',
+    [],
+  )
 }
 
 // Parts that can be regenerated alone: `node generate.mjs cleanup-race noisy-10k` (default: all).
