@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from triage.inputs.textblocks_lines import PRISMA_MESSAGE_LINES
+from triage.inputs.textblocks_lines import prisma_message_ended, prisma_message_ends
 from triage.model import Link
-from triage.pgerror import vendors
 
 # "Error: x", "error: x" (node-postgres), "AssertionError [ERR_ASSERTION]: x", "pg.DatabaseError: x"
 HEADLINE = re.compile(
@@ -30,13 +29,14 @@ def read_error(body: list[tuple[int, str]]) -> tuple[list[Link], dict[str, Any] 
     for no, raw in body:
         s = raw.strip()
         if prisma is not None:
-            if not s.startswith(("❯", "at ")) and len(prisma) < PRISMA_MESSAGE_LINES:
+            ended = prisma_message_ended(raw, len(prisma))
+            if not ended:
                 prisma.append(raw)
-                if not vendors.prisma_code_in(s):
-                    continue  # what failed ends the message
+                if not prisma_message_ends(raw):
+                    continue
             chain[-1] = Link(chain[-1].exc, "\n".join(prisma), chain[-1].line)
             prisma = None
-            if not s.startswith(("❯", "at ")):
+            if not ended:
                 continue
         if not s:
             continue

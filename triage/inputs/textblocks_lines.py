@@ -83,9 +83,19 @@ def is_continuation(line: str) -> bool:
 
 # Prisma's errors print their message on the lines after the head ("PrismaClientKnownRequestError: ",
 # then "Invalid `prisma.user.create()` invocation:", blank lines, what failed): the lines up to
-# the one saying what failed, or up to the stack (a node "    at " frame, a vitest " ❯ " frame),
-# are the message, at most this many.
+# the one saying what failed, or up to the stack (a node "at" frame, a vitest "❯" frame), are
+# the message, at most this many.
 PRISMA_MESSAGE_LINES = 40
+
+
+def prisma_message_ended(line: str, taken: int) -> bool:
+    """Whether Prisma's message ended before ``line`` (``taken`` lines of it read): a frame."""
+    return taken >= PRISMA_MESSAGE_LINES or line.lstrip().startswith(("❯", "at "))
+
+
+def prisma_message_ends(line: str) -> bool:
+    """Whether ``line`` is the last of Prisma's message: the one saying what failed."""
+    return vendors.prisma_code_in(line) is not None
 
 
 class Message:
@@ -101,11 +111,11 @@ class Message:
 
     def take(self, no: int, line: str) -> bool:
         if self.open:
-            if len(self.lines) >= PRISMA_MESSAGE_LINES or line.startswith((" ❯ ", "    at ")):
+            if prisma_message_ended(line, len(self.lines)):
                 return False
             self.lines.append(line)
             self.end = no
-            self.open = not vendors.prisma_code_in(line)  # what failed ends it; a stack may follow
+            self.open = not prisma_message_ends(line)  # a stack may still follow
             return True
         if self.kind == "psql-conn" and not line.startswith("\t"):
             return False

@@ -89,7 +89,8 @@ PRISMA_TEXT = (
     ("The provided value for the column is too long for the column's type", "P2000"),
     ("A constraint failed on the database: ", "P2004"),
     ("Value out of range for the type.", "P2020"),
-    ("does not exist in the current database.", "P2021"),  # P2022 (a column) says so too: below
+    ("The table `", "P2021"),  # "... does not exist in the current database."
+    ("The column `", "P2022"),
     ("Inconsistent column data: ", "P2023"),
     ("Timed out fetching a new connection from the connection pool.", "P2024"),
     ("Transaction API error: ", "P2028"),
@@ -165,8 +166,6 @@ def prisma_code_in(text: str) -> str | None:
         return "P2010"  # the server's SQLSTATE is quoted (P2010 or P2039: the same fields)
     for needle, code in PRISMA_TEXT:
         if needle in text:
-            if code == "P2021" and "The column `" in text:
-                return "P2022"
             return code
     return None
 
@@ -181,7 +180,7 @@ def prisma_fields(node: dict[str, Any], message: str) -> Fields:
     code = str(node.get("code"))
     meta = node.get("meta") if isinstance(node.get("meta"), dict) else {}
     first_line = message.strip().rsplit("\n", 1)[-1].strip() if message else code
-    out: Fields = {"driver": "prisma", "message": first_line, "prisma_code": code}
+    out: Fields = {"driver": "prisma", "message": first_line}
     sqlstate = PRISMA_SQLSTATE.get(code)
     raw = _RAW_RE.search(message)
     if raw:
