@@ -544,13 +544,15 @@ def test_a_traceback_ending_in_blank_lines_a_vitest_section_claims_reads_the_sam
     log.write_bytes(b"\n".join(with_quiet_records(text, 2) if service else text) + b"\n")
     monkeypatch.setattr(gated, "PACK_MIN", 4)
     solid: list[int] = []
-    real_solid = gated._last_solid
+    real_reaching = gated._last_reaching
 
-    def last_solid(*args: Any) -> int:
-        solid.append(real_solid(*args))
-        return solid[-1]
+    def last_reaching(*args: Any) -> int:
+        found = real_reaching(*args)
+        if args[-1]:  # the last line not blank
+            solid.append(found)
+        return found
 
-    monkeypatch.setattr(gated, "_last_solid", last_solid)
+    monkeypatch.setattr(gated, "_last_reaching", last_reaching)
     same_both_ways([str(log)], monkeypatch)
     assert solid  # the blank lines were skipped, and the block's end worked out
 
@@ -635,6 +637,33 @@ def test_quiet_pino_records_inside_tracebacks_and_sections_read_the_same(
     assert [(e.kind, e.text) for e in events] == [(e.kind, e.text) for e in alone]
     # not even decoded where the parsers must see every other line (the traceback's)
     assert visited(log, monkeypatch) == visited(plain, monkeypatch)
+
+
+def test_the_parsers_are_told_the_last_line_they_would_have_been_fed() -> None:
+    """When the gate passes over a traceback's last frames and then a service's quiet records,
+    the traceback is told its last frame (read_stream drops the records before any parser sees
+    them), and a parser behind one that claims blank lines its last line that is not blank. (A
+    mixed stream of the fixtures, cut at CHUNK 512, ended a traceback at such a record.)"""
+    pino = (ROOT / "samples" / "incident-noisy-10k" / "app.pino.log").read_bytes().split(b"\n")
+    quiet = next(b for b in pino if b.startswith(b'{"level":30,') and b"rror" not in b)
+    frame = (ROOT / "tests" / "fixtures" / "text" / "py-direct-cause.txt").read_bytes()
+    frame = frame.split(b"\n")[1]
+    assert frame.startswith(b"  File ")
+    stamped = b"2024-05-01T12:00:00.1234567Z " + quiet
+    for tail, last, solid in (
+        ([quiet], 0, 0),
+        ([quiet, stamped], 0, 0),
+        ([b"", quiet], 1, 0),
+        ([quiet, b"   ", quiet], 2, 0),
+        ([], 0, 0),
+    ):
+        lines = [frame, *tail]
+        buf = b"\n".join(lines) + b"\n"
+        n = len(lines) - 1
+        assert gated._last_reaching(buf, 0, len(buf), n, False) == last
+        assert gated._last_reaching(buf, 0, len(buf), n, True) == solid
+    buf = quiet + b"\n" + stamped + b"\n"
+    assert gated._last_reaching(buf, 0, len(buf), 1, False) == -1
 
 
 def test_a_github_actions_log_with_a_stamp_on_every_line_reads_the_same_and_is_skipped(

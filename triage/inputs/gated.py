@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 from triage.inputs import linescan, source
 from triage.inputs.gate import EVERY, Boundary, Gate, Part, Triggers
 from triage.inputs.jsonquiet import LOUD_BYTES, first_5xx
-from triage.inputs.jsonrec import QUIET_PREFIXES
+from triage.inputs.jsonrec import QUIET_PREFIXES, worth_decoding
 from triage.inputs.source import Counts, _clean, _decode
 
 # The lines of JSON records that may be loud (jsonquiet.LOUD, as is_loud reads them: ASCII
@@ -307,10 +307,11 @@ class GatedLines:
             def number(i: int) -> int:
                 return base + 1 + (i if packed is None else packed.lines[i])
 
-            last = number(nxt - 1)
+            k = _last_reaching(buf, pos, at, nxt - 1, False)
+            last = number(k) if k >= 0 else 0
             solid = last
             if gate.blank_before:
-                k = _last_solid(buf, pos, at, nxt - 1)
+                k = _last_reaching(buf, pos, at, nxt - 1, True)
                 solid = number(k) if k >= 0 else 0
             self.on_skip(gate, last, solid)
         return nxt, at
@@ -485,13 +486,19 @@ def _advance(buf: bytes, pos: int, lines: int) -> int:
     return pos
 
 
-def _last_solid(buf: bytes, pos: int, at: int, last: int) -> int:
-    """Index of the last line in [pos, at) whose text is not blank (``last`` is the index of the
-    line ending at at - 1); -1 when all are blank."""
+def _last_reaching(buf: bytes, pos: int, at: int, last: int, solid: bool) -> int:
+    """Index of the last line in [pos, at) that a text parser would have been fed: not a quiet
+    pino record (read_stream drops those first) and, with ``solid``, not blank (a parser in
+    front claims blank lines). ``last`` is the index of the line ending at at - 1; -1 when
+    there is none."""
     e = at - 1
     while e >= pos:
         s = buf.rfind(b"\n", pos, e) + 1 or pos
-        if _clean(buf[s:e].decode()).strip():
+        if solid or buf.startswith(b"{", s) or buf[s : s + 1].isdigit():  # maybe stamped
+            text = _clean(buf[s:e].decode())
+            if (not solid or text.strip()) and worth_decoding(text):
+                return last
+        else:
             return last
         last -= 1
         e = s - 1
