@@ -8,10 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import SAMPLES
 from triage.inputs import ReadResult, read_inputs
-from triage.inputs.textblocks import TextBlockParser, js_value, level_of, line_time
-from triage.inputs.textblocks_lines import PRISMA_MESSAGE_LINES
+from triage.inputs.textblocks import (
+    TextBlockParser,
+    has_template,
+    js_value,
+    level_of,
+    line_time,
+)
+from triage.inputs.textblocks_lines import NAMED_CONTINUATIONS, PRISMA_MESSAGE_LINES, quiet_level
 from triage.model import Event
+from triage.observe import is_failure, observe
+from triage.pipeline import Options, analyze
+from triage.report import report_data
 
 TEXT = Path(__file__).resolve().parent / "fixtures" / "text"
 ALL_LINES = [line for f in sorted(TEXT.glob("*.txt")) for line in f.read_text().split("\n")]
@@ -194,6 +204,85 @@ def test_unrecognised_lines_are_not_claimed() -> None:
 )
 def test_level_words(line: str, level: str | None) -> None:
     assert level_of(line) == level
+
+
+def report_of(name: str) -> dict:
+    return report_data(analyze([str(TEXT / name)], Options(cwd=str(TEXT))))
+
+
+def test_server_notices_are_not_errors() -> None:
+    """psql -c prints the server's notices of IF [NOT] EXISTS statements bare ("NOTICE:  relation
+    "users" already exists, skipping"): CREATE TABLE IF NOT EXISTS at work, not 42P07. Only the
+    real unique violation after them is read, and nothing is a failure."""
+    notices, error = (TEXT / "psql-c-notices.txt").read_text().split("ERROR:  ")
+    assert notices.count("NOTICE:  ") == 3 and "already exists" in notices
+    (ev,) = read("psql-c-notices.txt")
+    assert (ev.line, ev.text) == (
+        4,
+        'duplicate key value violates unique constraint "users_email_key"',
+    )
+    data = report_of("psql-c-notices.txt")
+    assert [(f["sqlstate"], f["constraint"]) for f in data["findings"]] == [
+        ("23505", "users_email_key")
+    ]
+    assert data["failures"] == []
+
+
+def test_info_lines_with_a_templates_words_are_not_failures() -> None:
+    """SQLAlchemy's statements logged at INFO ("... ON CONFLICT (id) DO NOTHING") and an app's
+    INFO lines ("... unless it already exists") hold a template's words: records at INFO, not
+    failures. The foreign key violation that ends the run is the one finding."""
+    lines = (TEXT / "py-sqlalchemy-echo.txt").read_text().split("\n")
+    worded = [n for n, line in enumerate(lines, 1) if " INFO " in line and has_template(line)]
+    assert len(worded) == 3 and "ON CONFLICT" in lines[worded[1] - 1]
+    events = read("py-sqlalchemy-echo.txt")
+    assert [(ev.line, ev.kind, ev.level) for ev in events if ev.line in worded] == [
+        (n, "log", "info") for n in worded
+    ]
+    data = report_of("py-sqlalchemy-echo.txt")
+    assert [f["sqlstate"] for f in data["findings"]] == ["23503"]
+    assert data["failures"] == [] and data["unexplained"] == []
+
+
+@pytest.mark.parametrize(
+    ("line", "level"),
+    [
+        ("2026-11-21 16:31:14,402 INFO app.seed creating the table if it does not exist", "info"),
+        ("INFO:sqlalchemy.engine.Engine:INSERT INTO t VALUES (1) ON CONFLICT DO NOTHING", "info"),
+        ("[debug] dropping index if it already exists", "debug"),
+        ('time=now level=info msg="relation already exists"', "info"),
+        ('ERROR:  relation "users" already exists', None),
+        ("users: INFOrmation already exists", None),
+    ],
+)
+def test_quiet_level_words(line: str, level: str | None) -> None:
+    assert quiet_level(line) == level
+
+
+def test_continuation_lines_alone_are_fragments() -> None:
+    """A DETAIL, HINT or [SQL: ...] line with no message before it (its head went to another
+    stream, or another parser claimed it) is not an error of its own."""
+    named = [line for line in ALL_LINES if line.startswith(NAMED_CONTINUATIONS)]
+    assert any(has_template(line) for line in named)  # e.g. DETAIL:  Key (...) already exists.
+    parser = TextBlockParser("x")
+    for line in named:
+        assert parser.feed(1, line) == (False, []) and parser.close() == []
+
+
+def test_template_words_alone_count_only_as_a_database_error() -> None:
+    """A line with a template's words but no level, exception class or word of failure (a
+    statement printed, as pytest prints a test's source line) is no failure: it counts only for
+    the database error read from it, and this one holds none."""
+    run = (SAMPLES / "py-sqlite3-errors" / "run.log").read_text().split("\n")
+    (line,) = [x for x in run if x.strip().startswith("db.execute(") and "ON CONFLICT" in x]
+    (ev,) = feed([line.strip()])
+    assert (ev.kind, ev.level) == ("error", None)
+    assert observe([ev]) == []  # nothing correlation reads: no error, not a failure
+    (ev,) = feed([line.strip() + "  # retrying"])  # kept for rule 6's retry words (ours)
+    (ob,) = observe([ev])
+    assert not is_failure(ob)
+    (ev,) = feed(["error: " + line.strip()])  # said to be an error: a failure, unexplained
+    assert ev.level == "error" and is_failure(observe([ev])[0])
 
 
 def test_js_values() -> None:

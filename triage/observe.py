@@ -113,7 +113,8 @@ def observe(
         # RETRY): kept, a -rA report's captured warnings would hold a record per test.
         interesting = (
             x.errors
-            or ev.kind in ("test", "error")
+            or ev.kind == "test"
+            or (ev.kind == "error" and ev.level is not None)
             or rank >= ERROR
             or (x.http_status or 0) >= 500
             or x.wrapper is not None
@@ -272,7 +273,7 @@ def is_failure(ob: Observation) -> bool:
     if ob.errors:
         return False
     if ev.kind == "error":
-        return True
+        return ev.level is not None  # none: a message's words only (textblocks_lines.Message)
     return ob.rank >= ERROR
 
 

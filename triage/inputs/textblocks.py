@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 
 from triage.inputs.gate import SOME, Quiet, Triggers
-from triage.inputs.textblocks_lines import Message, level_of, line_time
+from triage.inputs.textblocks_lines import (
+    NAMED_CONTINUATIONS,
+    PG_NOTICES,
+    Message,
+    level_of,
+    line_time,
+    quiet_level,
+)
 from triage.inputs.textblocks_node import NodeDump, is_node_head, js_value
 from triage.inputs.textblocks_python import (
     GROUP_TRACEBACK,
@@ -175,6 +182,15 @@ class TextBlockParser:
             return True, events  # psql NOTICE/WARNING lines: recognised, nothing to report
         level = level_of(line)
         if has_template(line):
+            if level is None:
+                if line.startswith(NAMED_CONTINUATIONS):
+                    return False, events  # DETAIL, HINT, [SQL: ... alone: a fragment
+                if line.startswith(PG_NOTICES):
+                    return True, events  # a server's notice, as psql's above: not an error
+                quiet = quiet_level(line)
+                if quiet is not None:  # SQL echoed at INFO, a migration tool's progress
+                    self._block = Message(no, line, "text", "log", quiet)
+                    return True, events
             self._block = Message(no, line, "text", "error", level)
             return True, events
         if is_node_head(line):

@@ -59,6 +59,26 @@ def line_time(line: str) -> str | None:
 _LEVEL_HINTS = ("RR", "rr", "ATAL", "atal", "ARN", "arn", "RIT", "rit", "ANIC")
 
 
+# A level below warning, in a line's head: "INFO", "[debug]", "level=info", Python logging's
+# "INFO:name:", Rails' "I, [...]  INFO --". Read only on lines that hold a message template.
+QUIET_LEVEL = re.compile(
+    r"level=\"?(?P<a>info|debug|trace)\b|\[(?P<b>INFO|Info|info|DEBUG|Debug|debug|TRACE|trace)\]"
+    r"|(?:^|(?<=[\s|:\]]))(?P<c>INFO|DEBUG|TRACE)(?=[\s:|\]]|$)"
+)
+ERROR_WORD = re.compile(r"[Ee]rror|ERROR|[Ff]ail|FAIL|[Ee]xception|[Dd]enied")
+# PostgreSQL's severities below ERROR as psql and libpq print a server's notice: not errors
+# ("NOTICE:  relation "users" already exists, skipping" is CREATE TABLE IF NOT EXISTS at work).
+PG_NOTICES = ("NOTICE:  ", "WARNING:  ", "INFO:  ", "LOG:  ", "DEBUG:  ")
+
+
+def quiet_level(line: str) -> str | None:
+    """info / debug / trace when a line's head says so (a level word before its message)."""
+    m = QUIET_LEVEL.search(line[:80])
+    if not m:
+        return None
+    return next(g for g in m.groups() if g).lower()
+
+
 def level_of(line: str) -> str | None:
     """error / fatal / warn when a line carries such a level word near its start; else None."""
     head = line[:120]
@@ -72,6 +92,11 @@ def level_of(line: str) -> str | None:
         return None
     word = next(g for g in m.groups() if g)
     return LEVELS.get(word.lower())
+
+
+# The continuation lines that name themselves (DETAIL, HINT, [SQL: ...): alone, with no message
+# before them, a fragment of an error printed elsewhere, not an error of their own.
+NAMED_CONTINUATIONS = tuple(c for c in CONTINUATIONS if c != "\t")
 
 
 def is_continuation(line: str) -> bool:
@@ -153,6 +178,10 @@ class Message:
         exc, first = (m.group("exc"), m.group("msg")) if m else (None, head)
         message = "\n".join([first, *self.lines[1:]])
         link = Link(exc, message, self.start)
+        # A template's words with no level, no exception class and no word of failure (SQL
+        # printed, "index already exists, skipping"): no level, so that it counts only as the
+        # database error read from it, if any (observe.is_failure).
+        level = self.level or ("error" if exc or ERROR_WORD.search(head) else None)
         return [
             Event(
                 path,
@@ -160,7 +189,7 @@ class Message:
                 "text",
                 "error",
                 head,
-                level=self.level or "error",
+                level=level,
                 time=time,
                 chain=(link,),
                 end_line=self.end,
