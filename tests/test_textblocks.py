@@ -228,6 +228,16 @@ def test_server_notices_are_not_errors() -> None:
     assert data["failures"] == []
 
 
+def test_a_database_or_schema_that_exists_already() -> None:
+    """A setup script run twice (real psql output): CREATE DATABASE and CREATE SCHEMA on objects
+    that exist are 42P04 and 42P06, read from the server's words."""
+    data = report_of("psql-c-duplicate-objects.txt")
+    assert [(f["sqlstate"], f["condition"], f["schema"]) for f in data["findings"]] == [
+        ("42P04", "duplicate_database", None),
+        ("42P06", "duplicate_schema", "public"),
+    ]
+
+
 def test_info_lines_with_a_templates_words_are_not_failures() -> None:
     """SQLAlchemy's statements logged at INFO ("... ON CONFLICT (id) DO NOTHING") and an app's
     INFO lines ("... unless it already exists") hold a template's words: records at INFO, not

@@ -163,6 +163,8 @@ TEMPLATES: tuple[Template, ...] = (
         + r" already exists",
     ),
     _t("42P07", "already exists", r"relation " + _ID.format("table") + r" already exists"),
+    _t("42P04", "already exists", r"database " + _ID.format("database") + r" already exists"),
+    _t("42P06", "already exists", r"schema " + _ID.format("schema") + r" already exists"),
     _t(
         "42710",
         "already exists",
