@@ -66,9 +66,10 @@ QUIET_LEVEL = re.compile(
     r"|(?:^|(?<=[\s|:\]]))(?P<c>INFO|DEBUG|TRACE)(?=[\s:|\]]|$)"
 )
 ERROR_WORD = re.compile(r"[Ee]rror|ERROR|[Ff]ail|FAIL|[Ee]xception|[Dd]enied")
-# PostgreSQL's severities below ERROR as psql and libpq print a server's notice: not errors
-# ("NOTICE:  relation "users" already exists, skipping" is CREATE TABLE IF NOT EXISTS at work).
-PG_NOTICES = ("NOTICE:  ", "WARNING:  ", "INFO:  ", "LOG:  ", "DEBUG:  ")
+# PostgreSQL's severities below WARNING as psql and libpq print a server's notice: not errors
+# ("NOTICE:  relation "users" already exists, skipping" is CREATE TABLE IF NOT EXISTS at work;
+# a WARNING is read as one, by level_of).
+PG_NOTICES = ("NOTICE:  ", "INFO:  ", "LOG:  ", "DEBUG:  ")
 
 
 def quiet_level(line: str) -> str | None:
